@@ -1,0 +1,60 @@
+package org.jv2v.cli;
+
+import org.jv2v.Jv2vException;
+import picocli.CommandLine;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.NoSuchFileException;
+import java.util.Arrays;
+
+/**
+ * Entry point. Turns every failure into one line on stderr and an exit code: 1 for an error the
+ * user can act on, 2 for bad usage, 3 for a bug in jv2v. {@code -v} adds the stack trace.
+ */
+public final class Main {
+    public static final int EXIT_ERROR = 1;
+    public static final int EXIT_USAGE = 2;
+    public static final int EXIT_BUG = 3;
+
+    private Main() {}
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    public static int run(String... args) {
+        boolean verbose = Arrays.stream(args).anyMatch(a -> a.equals("-v") || a.equals("--verbose")
+                || a.equals("-x"));
+        CommandLine cli = Jv2vCommand.commandLine();
+        cli.setExecutionExceptionHandler((ex, cmd, parsed) -> report(ex, verbose));
+        return cli.execute(args);
+    }
+
+    /** Prints the one-line error for {@code ex}; returns the exit code. */
+    static int report(Throwable ex, boolean verbose) {
+        Throwable t = ex instanceof UncheckedIOException u ? u.getCause() : ex;
+        String line;
+        int code = EXIT_ERROR;
+        if (t instanceof Jv2vException) {
+            line = t.getMessage();
+        } else if (t instanceof NoSuchFileException e) {
+            line = e.getFile() + ": no such file";
+        } else if (t instanceof AccessDeniedException e) {
+            line = e.getFile() + ": permission denied";
+        } else if (t instanceof IOException) {
+            line = t.getMessage() == null ? t.toString() : t.getMessage();
+        } else {
+            line = "internal error (a bug in jv2v, please report it with the -v output): " + t;
+            code = EXIT_BUG;
+        }
+        System.err.println("jv2v: error: " + line.replace('\n', ' '));
+        if (verbose) {
+            t.printStackTrace();
+        } else if (code == EXIT_BUG) {
+            System.err.println("jv2v: rerun with -v for the stack trace");
+        }
+        return code;
+    }
+}

@@ -1,0 +1,61 @@
+package org.jv2v.image;
+
+import org.jv2v.BadInputException;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Comparator;
+import java.util.List;
+
+/** Finds an image's format by probing its content and opens it. */
+public final class Images {
+    static final int PROBE_BYTES = 64 * 1024;
+
+    /** Every known format; raw last, as the fallback that accepts anything. */
+    private static final List<ImageFormat> FORMATS = List.of();
+
+    private Images() {}
+
+    public static List<ImageFormat> formats() {
+        return FORMATS;
+    }
+
+    public static ImageFormat format(String name) {
+        return FORMATS.stream().filter(f -> f.name().equals(name)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("unknown image format: " + name));
+    }
+
+    /** The format whose probe scores highest for {@code file}. */
+    public static ImageFormat probe(Path file) throws IOException {
+        ByteBuffer head;
+        long size;
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            size = ch.size();
+            head = ByteBuffer.allocate((int) Math.min(size, PROBE_BYTES));
+            while (head.hasRemaining() && ch.read(head, head.position()) > 0) {
+                // keep reading
+            }
+            head.flip();
+        } catch (NoSuchFileException e) {
+            throw BadInputException.inFile(file, "no such file");
+        }
+        if (Files.isDirectory(file)) {
+            throw BadInputException.inFile(file, "is a folder, not a disk image");
+        }
+        ByteBuffer probeHead = head.asReadOnlyBuffer();
+        return FORMATS.stream()
+                .max(Comparator.comparingInt(f -> f.probe(probeHead.duplicate(), file, size)))
+                .filter(f -> f.probe(probeHead.duplicate(), file, size) > 0)
+                .orElseThrow(() -> BadInputException.inFile(file, "not a disk image in any known format"));
+    }
+
+    /** Opens {@code file} read-only, probing its format. */
+    public static OpenedImage open(Path file, OpenContext context) throws IOException {
+        return probe(file).open(file, context);
+    }
+}
