@@ -408,7 +408,9 @@ public final class ExtFileSystem implements FileSystem {
         if (in.has(Inode.FL_INLINE_DATA)) {
             byte[] data = inlineData(in);
             int n = (int) Math.max(0, Math.min(want, data.length - pos));
-            dst.put(data, (int) pos, n);
+            if (n > 0) {
+                dst.put(data, (int) pos, n);
+            }
             for (int i = n; i < want; i++) {
                 dst.put((byte) 0);
             }
