@@ -23,8 +23,9 @@ final class Signatures {
                 luks &= head.get(i) == LUKS_MAGIC[i];
             }
             if (luks) {
+                int version = (head.get(6) & 0xff) << 8 | (head.get(7) & 0xff); // 0x06 version, big-endian
                 return Optional.of(new Unsupported(name, "LUKS",
-                        "encrypted volume (LUKS" + (head.getShort(6) & 0xffff) + "): its content cannot be read"));
+                        "encrypted volume (LUKS" + version + "): its content cannot be read"));
             }
         }
         // md superblocks: 0.90 in the last 64 KiB-aligned 64 KiB; 1.0 8 KiB from the end; 1.1 at 0; 1.2 at 4 KiB
