@@ -75,15 +75,18 @@ public final class ExtFileSystem implements FileSystem {
             return size() > CACHE_BLOCKS;
         }
     };
-    private final Map<Long, List<RawEntry>> dirCache = new LinkedHashMap<>(16, 0.75f, true) {
+    private final Map<Long, Directory> dirCache = new LinkedHashMap<>(16, 0.75f, true) {
         @Override
-        protected boolean removeEldestEntry(Map.Entry<Long, List<RawEntry>> e) {
+        protected boolean removeEldestEntry(Map.Entry<Long, Directory> e) {
             return size() > CACHE_DIRS;
         }
     };
 
     /** A directory entry as stored, "." and ".." included. */
     record RawEntry(String name, long inode, int fileType) {}
+
+    /** A directory's entries in on-disk order, and by name (the first of duplicate names wins). */
+    private record Directory(List<RawEntry> entries, Map<String, RawEntry> byName) {}
 
     private ExtFileSystem(BlockDevice dev, Superblock sb) throws IOException {
         this.dev = dev;
@@ -137,7 +140,8 @@ public final class ExtFileSystem implements FileSystem {
                         String.format("stored 0x%08x, computed 0x%08x", sb.checksum(), actual));
             }
         }
-        if (sb.firstDataBlock() != (bs == 1024 ? 1 : 0)) {
+        boolean bigalloc = sb.hasRoCompat(Superblock.RO_COMPAT_BIGALLOC);
+        if (sb.firstDataBlock() != (bs == 1024 && !bigalloc ? 1 : 0)) {
             throw bad(dev, "superblock s_first_data_block", o + 0x14, sb.firstDataBlock() + " for " + bs + "-byte blocks");
         }
         long clusterRatio = 1;
@@ -194,10 +198,9 @@ public final class ExtFileSystem implements FileSystem {
             long descBlock = g / perBlock;
             long where;
             if (!metaBg || descBlock < sb.firstMetaBg()) {
-                where = sb.firstDataBlock() + 1 + descBlock;
+                where = superblockBlock() + 1 + descBlock;
             } else {
-                long first = descBlock * perBlock; // first group of this meta group holds its descriptors
-                where = groupFirstBlock(first) + (hasSuper(first) ? 1 : 0);
+                where = metaBgDescriptorBlock(descBlock * perBlock);
             }
             if (where != blkNo) {
                 blockOffset(where, "group descriptor block of group " + g, Superblock.OFFSET);
@@ -294,6 +297,24 @@ public final class ExtFileSystem implements FileSystem {
 
     long groupFirstBlock(long g) {
         return sb.firstDataBlock() + g * sb.blocksPerGroup();
+    }
+
+    /** The block holding the primary superblock: block 1 with 1 KiB blocks (even with bigalloc), else 0. */
+    long superblockBlock() {
+        return bs == 1024 ? 1 : 0;
+    }
+
+    /**
+     * Where meta_bg keeps the descriptors of a meta group in group {@code g} (its first, second or
+     * last group): after the superblock copy if the group has one (and after the primary superblock
+     * in group 0 of a 1 KiB-block bigalloc filesystem, which starts at block 0).
+     */
+    long metaBgDescriptorBlock(long g) {
+        long skip = hasSuper(g) ? 1 : 0;
+        if (g == 0 && bs == 1024 && sb.firstDataBlock() == 0) {
+            skip++;
+        }
+        return groupFirstBlock(g) + skip;
     }
 
     /** Whether group {@code g} holds a superblock backup (and so a GDT copy). */
@@ -441,18 +462,27 @@ public final class ExtFileSystem implements FileSystem {
 
     // ---- directories ----
 
-    List<RawEntry> entries(Inode dir) throws IOException {
+    private Directory directory(Inode dir) throws IOException {
         synchronized (dirCache) {
-            List<RawEntry> l = dirCache.get(dir.number());
-            if (l != null) {
-                return l;
+            Directory d = dirCache.get(dir.number());
+            if (d != null) {
+                return d;
             }
         }
-        List<RawEntry> out = readEntries(dir);
-        synchronized (dirCache) {
-            dirCache.put(dir.number(), out);
+        List<RawEntry> list = readEntries(dir);
+        Map<String, RawEntry> byName = new java.util.HashMap<>(list.size() * 2);
+        for (RawEntry e : list) {
+            byName.putIfAbsent(e.name, e);
         }
-        return out;
+        Directory d = new Directory(list, byName);
+        synchronized (dirCache) {
+            dirCache.put(dir.number(), d);
+        }
+        return d;
+    }
+
+    List<RawEntry> entries(Inode dir) throws IOException {
+        return directory(dir).entries;
     }
 
     private List<RawEntry> readEntries(Inode dir) throws IOException {
@@ -523,16 +553,12 @@ public final class ExtFileSystem implements FileSystem {
     }
 
     private Optional<RawEntry> lookup(Inode dir, String name) throws IOException {
-        RawEntry ci = null;
-        for (RawEntry e : entries(dir)) {
-            if (e.name.equals(name)) {
-                return Optional.of(e);
-            }
-            if (ci == null && dir.has(Inode.FL_CASEFOLD) && e.name.equalsIgnoreCase(name)) {
-                ci = e;
-            }
+        Directory d = directory(dir);
+        RawEntry exact = d.byName.get(name);
+        if (exact != null || !dir.has(Inode.FL_CASEFOLD)) {
+            return Optional.ofNullable(exact);
         }
-        return Optional.ofNullable(ci);
+        return d.entries.stream().filter(e -> e.name.equalsIgnoreCase(name)).findFirst();
     }
 
     // ---- paths ----

@@ -96,7 +96,9 @@ final class UsedBlocks {
         List<long[]> all = new ArrayList<>();
         for (int g = 0; g < fs.groupCount(); g++) {
             if (fs.hasSuper(g)) {
-                all.add(new long[] {fs.groupFirstBlock(g), 1 + gdtBlocks + sb.reservedGdtBlocks()});
+                long first = fs.groupFirstBlock(g);
+                long sbBlock = g == 0 ? fs.superblockBlock() : first; // group 0 may start at a boot block
+                all.add(new long[] {first, sbBlock - first + 1 + gdtBlocks + sb.reservedGdtBlocks()});
             }
             GroupDesc d = fs.group(g);
             all.add(new long[] {d.blockBitmap(), 1});
@@ -107,7 +109,7 @@ final class UsedBlocks {
             for (long m = sb.firstMetaBg(); m * perBlock < fs.groupCount(); m++) {
                 for (long g : new long[] {m * perBlock, m * perBlock + 1, m * perBlock + perBlock - 1}) {
                     if (g < fs.groupCount()) {
-                        all.add(new long[] {fs.groupFirstBlock(g) + (fs.hasSuper(g) ? 1 : 0), 1});
+                        all.add(new long[] {fs.metaBgDescriptorBlock(g), 1});
                     }
                 }
             }

@@ -40,8 +40,11 @@ final class ExtTools {
         Run.checked(List.of("debugfs", "-w", "-R", request, image.toString()));
     }
 
-    /** Blocks dumpe2fs lists as free, over the whole filesystem. */
-    static BitSet freeBlocks(Path image) throws Exception {
+    /**
+     * Blocks dumpe2fs lists as free, over the whole filesystem. With bigalloc it names each free
+     * cluster by its first block, so a range ends {@code clusterBlocks - 1} blocks later.
+     */
+    static BitSet freeBlocks(Path image, long clusterBlocks) throws Exception {
         Tools.require("dumpe2fs");
         String out = Run.checked(List.of("dumpe2fs", image.toString())).stdout();
         BitSet free = new BitSet();
@@ -54,7 +57,7 @@ final class ExtTools {
                 String[] ab = r.trim().split("-");
                 int a = Integer.parseInt(ab[0]);
                 int b = ab.length > 1 ? Integer.parseInt(ab[1]) : a;
-                free.set(a, b + 1);
+                free.set(a, b + (int) clusterBlocks);
             }
         }
         return free;

@@ -66,6 +66,8 @@ class LvmTest {
                 vgcreate vg0 "/dev/sda1 /dev/sdb"
                 debug sh "lvm lvcreate -y -n striped -i 2 -I 64k -L 24M vg0"
                 lvcreate linear vg0 120
+                sync
+                ! cp DIR/b.img DIR/b-old.img
                 debug sh "lvm lvcreate -y --type thin-pool -L 8M -n pool vg0"
                 debug sh "lvm lvcreate -y -V 16M -T vg0/pool -n thin"
                 mkfs ext4 /dev/vg0/linear
@@ -81,7 +83,7 @@ class LvmTest {
                 part-add /dev/sdc p 40960 -2048
                 md-create md0 "/dev/sdc1 /dev/sdc2" level:raid1
                 debug sh "lvm lvs --units b --nosuffix --noheadings --separator , -o lv_name,lv_size vg0"
-                """.replace("SRC", dir.resolve("src").toString());
+                """.replace("SRC", dir.resolve("src").toString()).replace("DIR", dir.toString());
         Path scriptFile = Files.writeString(dir.resolve("script"), script);
         List<String> cmd = new ArrayList<>(List.of("guestfish", "--rw", "-f", scriptFile.toString()));
         for (Path d : disks) {
@@ -175,6 +177,124 @@ class LvmTest {
         assertThat(pieces.array()).isEqualTo(whole.array());
         assertThatThrownBy(() -> v.device().read(ByteBuffer.allocate(10), v.device().size() - 5))
                 .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void theNewestMetadataCopyWins() throws Exception {
+        // b-old.img was copied before the thin pool was made: its metadata is older than a.img's
+        try (FileDevice old = FileDevice.open(dir.resolve("b-old.img"))) {
+            PvLabel label = PvLabel.read(old).orElseThrow();
+            long[] mda = label.metadataAreas().getFirst();
+            String text = MetadataArea.text(old, mda[0], mda[1]).orElseThrow();
+            long oldSeqno = (Long) ((Map<?, ?>) LvmText.parse(text, "b-old").get("vg0")).get("seqno");
+            long newest = scan.groups().getFirst().seqno();
+            assertThat(oldSeqno).isLessThan(newest);
+            VolumeScan mixed = Volumes.scan(List.of(devices.getFirst(), old));
+            assertThat(mixed.groups().getFirst().seqno()).isEqualTo(newest);
+            assertThat(mixed.groups().getFirst().logicalVolumes()).contains("thin");
+            VolumeScan reversed = Volumes.scan(List.of(old, devices.getFirst()));
+            assertThat(reversed.groups().getFirst().seqno()).isEqualTo(newest);
+        }
+    }
+
+    @Test
+    void metadataWrappingAroundTheCircularBufferIsRead() throws Exception {
+        Path copy = dir.resolve("b-wrapped.img");
+        Files.copy(disks.get(1), copy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        long mdaStart;
+        long mdaSize;
+        String original;
+        try (FileDevice d = FileDevice.open(copy)) {
+            long[] mda = PvLabel.read(d).orElseThrow().metadataAreas().getFirst();
+            mdaStart = mda[0];
+            mdaSize = mda[1];
+            original = MetadataArea.text(d, mdaStart, mdaSize).orElseThrow();
+        }
+        // move the current text so that it starts 100 bytes before the end of the area and wraps
+        try (var ch = java.nio.channels.FileChannel.open(copy, java.nio.file.StandardOpenOption.READ,
+                java.nio.file.StandardOpenOption.WRITE)) {
+            ByteBuffer h = ByteBuffer.allocate(512).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            ch.read(h, mdaStart);
+            long size = h.getLong(0x30);
+            byte[] text = new byte[(int) size];
+            ch.read(ByteBuffer.wrap(text), mdaStart + h.getLong(0x28));
+            long newOffset = mdaSize - 100;
+            ch.write(ByteBuffer.wrap(text, 0, 100), mdaStart + newOffset);
+            ch.write(ByteBuffer.wrap(text, 100, text.length - 100), mdaStart + 512);
+            h.putLong(0x28, newOffset);
+            h.putInt(0, LvmCrc.update(LvmCrc.INITIAL, h.array(), 4, 508));
+            ch.write(h.position(0), mdaStart);
+        }
+        try (FileDevice d = FileDevice.open(copy)) {
+            assertThat(MetadataArea.text(d, mdaStart, mdaSize)).contains(original);
+        }
+    }
+
+    @Test
+    void corruptMetadataIsReportedWithTheFieldAndOffset() throws Exception {
+        List<FileDevice> broken = new ArrayList<>();
+        try {
+            for (Path d : disks.subList(0, 2)) {
+                Path copy = dir.resolve("broken-" + d.getFileName());
+                Files.copy(d, copy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                long start = 0;
+                try (FileDevice dev = FileDevice.open(copy)) {
+                    var table = Volumes.table(dev);
+                    if (table.isPresent()) {
+                        start = table.get().partitions().getFirst().start();
+                    }
+                    var pv = new org.jv2v.image.SliceDevice(dev, start, dev.size() - start, "pv");
+                    long[] mda = PvLabel.read(pv).orElseThrow().metadataAreas().getFirst();
+                    ByteBuffer h = ByteBuffer.allocate(512).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                    dev.read(h, start + mda[0]);
+                    long textAt = start + mda[0] + h.getLong(0x28);
+                    try (var ch = java.nio.channels.FileChannel.open(copy, java.nio.file.StandardOpenOption.WRITE)) {
+                        ch.write(ByteBuffer.wrap(new byte[] {'#'}), textAt + 1); // inside the VG name
+                    }
+                }
+                broken.add(FileDevice.open(copy));
+            }
+            VolumeScan s = Volumes.scan(new ArrayList<>(broken));
+            assertThat(s.groups()).isEmpty();
+            assertThat(s.volumes()).isEmpty();
+            assertThat(s.unsupported()).extracting(Unsupported::name).containsExactly("/dev/sda1", "/dev/sdb");
+            assertThat(s.unsupported()).allSatisfy(u -> assertThat(u.detail())
+                    .contains("LVM metadata text checksum at offset 0x").contains("stored 0x"));
+        } finally {
+            for (FileDevice d : broken) {
+                d.close();
+            }
+        }
+    }
+
+    @Test
+    void aCorruptLabelIsAnError() throws Exception {
+        Path copy = dir.resolve("bad-label.img");
+        Files.copy(disks.get(1), copy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        try (var ch = java.nio.channels.FileChannel.open(copy, java.nio.file.StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.wrap(new byte[] {'x'}), 512 + 0x20 + 3); // a character of the PV UUID
+        }
+        try (FileDevice d = FileDevice.open(copy)) {
+            assertThatThrownBy(() -> Volumes.scan(List.of(d))).isInstanceOf(org.jv2v.BadInputException.class)
+                    .hasMessage(copy + ": LVM label checksum at offset 0x210: stored 0x%08x, computed 0x%08x",
+                            crcAt(copy), actualCrc(copy));
+        }
+    }
+
+    private static int crcAt(Path f) throws Exception {
+        ByteBuffer b = ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        try (var ch = java.nio.channels.FileChannel.open(f)) {
+            ch.read(b, 512 + 0x10);
+        }
+        return b.getInt(0);
+    }
+
+    private static int actualCrc(Path f) throws Exception {
+        byte[] s = new byte[512];
+        try (var ch = java.nio.channels.FileChannel.open(f)) {
+            ch.read(ByteBuffer.wrap(s), 512);
+        }
+        return LvmCrc.update(LvmCrc.INITIAL, s, 0x14, 512 - 0x14);
     }
 
     @Test
