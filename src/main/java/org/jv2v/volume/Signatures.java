@@ -15,6 +15,11 @@ final class Signatures {
     private Signatures() {}
 
     static Optional<Unsupported> check(String name, BlockDevice dev) throws IOException {
+        Optional<Unsupported> luks = luks(name, dev);
+        return luks.isPresent() ? luks : md(name, dev);
+    }
+
+    static Optional<Unsupported> luks(String name, BlockDevice dev) throws IOException {
         long size = dev.size();
         if (size >= 512) {
             ByteBuffer head = DeviceReads.read(dev, 0, 512, "header");
@@ -28,6 +33,11 @@ final class Signatures {
                         "encrypted volume (LUKS" + version + "): its content cannot be read"));
             }
         }
+        return Optional.empty();
+    }
+
+    static Optional<Unsupported> md(String name, BlockDevice dev) throws IOException {
+        long size = dev.size();
         // md superblocks: 0.90 in the last 64 KiB-aligned 64 KiB; 1.0 8 KiB from the end; 1.1 at 0; 1.2 at 4 KiB
         long[] places = {
             (size & ~0xffffL) - 0x10000, ((size >> 9) - 16 & ~7L) << 9, 0, 4096};

@@ -28,13 +28,18 @@ public final class Volumes {
         for (int i = 0; i < disks.size(); i++) {
             BlockDevice disk = disks.get(i);
             String name = diskName(i);
-            Optional<Unsupported> whole = Signatures.check(name, disk);
+            Optional<Unsupported> whole = Signatures.luks(name, disk);
+            Optional<PartitionTable> table = whole.isPresent() ? Optional.empty() : table(disk);
+            if (whole.isEmpty() && table.isEmpty()) {
+                // only without a table: a RAID1 member with the superblock at its end (0.90, 1.0) also
+                // shows the array's own partition table at its start, and that is readable as it is
+                whole = Signatures.md(name, disk);
+            }
             if (whole.isPresent()) {
                 unsupported.add(whole.get());
                 scanned.add(new Disk(name, disk, Optional.empty()));
                 continue;
             }
-            Optional<PartitionTable> table = table(disk);
             scanned.add(new Disk(name, disk, table));
             if (table.isEmpty()) {
                 classify(name, disk, Optional.empty(), volumes, unsupported, pvs);

@@ -62,6 +62,8 @@ public final class ExtFileSystem implements FileSystem {
         NEEDS_RECOVERY
     }
 
+    private static final byte[] ZEROS = new byte[65536];
+
     private final BlockDevice dev;
     private final Superblock sb;
     private final long bs;
@@ -393,8 +395,54 @@ public final class ExtFileSystem implements FileSystem {
         long at = blockOffset(blk, "inode table of group " + g, Superblock.OFFSET);
         byte[] b = block(blk);
         int within = (int) (byteInTable % bs);
-        return Inode.read(ino, at + within,
-                ByteBuffer.wrap(b, within, isz).slice().order(ByteOrder.LITTLE_ENDIAN));
+        Inode in = Inode.read(ino, at + within, ByteBuffer.wrap(b, within, isz).slice().order(ByteOrder.LITTLE_ENDIAN));
+        if (sb.hasRoCompat(Superblock.RO_COMPAT_METADATA_CSUM)) {
+            checkInodeChecksum(in);
+        }
+        return in;
+    }
+
+    /**
+     * metadata_csum: crc32c over the inode number, its generation and the inode with both checksum
+     * halves zeroed; the low 16 bits at 0x7c, the high ones at 0x82 when the inode has room.
+     */
+    private void checkInodeChecksum(Inode in) {
+        byte[] raw = in.raw();
+        boolean allZero = true;
+        for (byte x : raw) {
+            allZero &= x == 0;
+        }
+        if (allZero) {
+            return; // never used: e2fsprogs accepts it too
+        }
+        long n = in.number();
+        byte[] le = {(byte) n, (byte) (n >> 8), (byte) (n >> 16), (byte) (n >> 24)};
+        int c = Crc32c.update(csumSeed, le, 0, 4);
+        c = Crc32c.update(c, raw, 0x64, 4);                                   // 0x64 i_generation
+        byte[] zero = new byte[2];
+        c = Crc32c.update(c, raw, 0, 0x7c);
+        c = Crc32c.update(c, zero, 0, 2);                                     // 0x7c l_i_checksum_lo
+        c = Crc32c.update(c, raw, 0x7e, Inode.GOOD_OLD_SIZE - 0x7e);
+        boolean hasHi = raw.length > Inode.GOOD_OLD_SIZE && in.extraIsize() >= 4;
+        if (raw.length > Inode.GOOD_OLD_SIZE) {
+            c = Crc32c.update(c, raw, Inode.GOOD_OLD_SIZE, 0x82 - Inode.GOOD_OLD_SIZE);
+            int after = 0x82;
+            if (hasHi) {
+                c = Crc32c.update(c, zero, 0, 2);                             // 0x82 i_checksum_hi
+                after += 2;
+            }
+            c = Crc32c.update(c, raw, after, raw.length - after);
+        }
+        int stored = (raw[0x7c] & 0xff) | (raw[0x7d] & 0xff) << 8;
+        int mask = 0xffff;
+        if (hasHi) {
+            stored |= ((raw[0x82] & 0xff) | (raw[0x83] & 0xff) << 8) << 16;
+            mask = -1;
+        }
+        if ((c & mask) != stored) {
+            throw bad("inode " + n + " checksum", in.offset() + 0x7c,
+                    String.format("stored 0x%08x, computed 0x%08x", stored, c & mask));
+        }
     }
 
     /** Reads up to {@code max} bytes of an inode's data (for symlinks and xattr inodes). */
@@ -446,8 +494,8 @@ public final class ExtFileSystem implements FileSystem {
             long avail = r.length() > (Long.MAX_VALUE / bs) - 1 ? Long.MAX_VALUE : r.length() * bs - within;
             int n = (int) Math.min(want - done, avail);
             if (r.zero()) {
-                for (int i = 0; i < n; i++) {
-                    dst.put((byte) 0);
+                for (int left = n; left > 0; left -= Math.min(left, ZEROS.length)) {
+                    dst.put(ZEROS, 0, Math.min(left, ZEROS.length));
                 }
             } else {
                 int limit = dst.limit();

@@ -25,7 +25,7 @@ record Inode(long number, long offset, int mode, int uid, int gid, long size, lo
     static Inode read(long number, long offset, ByteBuffer b) {
         int size = b.limit();
         int extra = size > GOOD_OLD_SIZE ? b.getShort(0x80) & 0xffff : 0;   // 0x80 i_extra_isize
-        int fixedEnd = GOOD_OLD_SIZE + extra;
+        int fixedEnd = Math.min(GOOD_OLD_SIZE + extra, size); // a too-large i_extra_isize is caught by Xattrs
         byte[] iblock = new byte[IBLOCK_SIZE];
         b.get(0x28, iblock);                                                // 0x28 i_block[15]
         byte[] raw = new byte[size];

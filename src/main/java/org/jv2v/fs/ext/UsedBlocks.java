@@ -15,6 +15,7 @@ import java.util.Map;
  * blocks, bitmaps, inode tables, the MMP block). A group whose bitmap was never initialised
  * (BLOCK_UNINIT) holds only metadata. Anything doubtful (a bitmap with a bad checksum or in an
  * impossible place) counts as wholly used; a bad group descriptor makes the whole filesystem used.
+ * Bytes of the device past the filesystem's end are listed too: nothing says they are free.
  */
 final class UsedBlocks {
     /** The boot sector and the primary superblock are always kept, whatever the block size. */
@@ -27,10 +28,15 @@ final class UsedBlocks {
         long bs = fs.blockSize();
         List<ByteRange> out = new ArrayList<>();
         out.add(new ByteRange(0, BOOT_AND_SUPERBLOCK_BYTES));
+        // past the filesystem's last block (a partition larger than its filesystem): not ours to call free
+        long fsEnd = sb.blocksCount() * bs;
+        if (fs.device().size() > fsEnd) {
+            out.add(new ByteRange(fsEnd, fs.device().size() - fsEnd));
+        }
         for (int g = 0; g < fs.groupCount(); g++) {
             if (!fs.groupDescValid(g)) {
                 // a corrupt descriptor: its flags and metadata places cannot be trusted
-                out.add(new ByteRange(0, sb.blocksCount() * bs));
+                out.add(new ByteRange(0, fs.device().size()));
                 return merge(out);
             }
         }

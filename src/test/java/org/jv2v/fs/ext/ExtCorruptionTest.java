@@ -166,6 +166,22 @@ class ExtCorruptionTest {
     }
 
     @Test
+    void inodeChecksumIsVerified(@TempDir Path other) throws Exception {
+        Path tree = Files.createDirectory(other.resolve("tree"));
+        Files.writeString(tree.resolve("f"), "checked");
+        image = other.resolve("csum.img");
+        ExtTools.mkfs(image, tree, "8M", List.of("-t", "ext4", "-O", "metadata_csum", "-I", "256"));
+        try (FileSystem fs = open()) {
+            assertThat(new String(fs.readAll("/f", 100))).isEqualTo("checked");
+        }
+        long inode = ExtTools.inodeOffset(image, "/f");
+        ExtTools.patch(image, inode + 0x02, ExtTools.le16(4242)); // i_uid, checksum not updated
+        try (FileSystem fs = open()) {
+            assertBad(() -> fs.stat("/f"), "inode 12 checksum", "stored 0x");
+        }
+    }
+
+    @Test
     void indirectPointerPastTheDeviceIsAnError(@TempDir Path other) throws Exception {
         Path tree = Files.createDirectory(other.resolve("tree"));
         Files.write(tree.resolve("f"), new byte[5000]);

@@ -271,6 +271,19 @@ class ExtFileSystemTest {
     }
 
     @Test
+    void bytesPastTheFilesystemEndAreNotCalledFree(@TempDir Path dir) throws Exception {
+        Path image = dir.resolve("fs.img");
+        Run.checked(List.of("truncate", "-s", "10M", image.toString()));
+        ExtTools.mkfs(image, null, "8M", List.of("-t", "ext4"));
+        assertThat(Files.size(image)).isEqualTo(10 << 20);
+        try (FileDevice dev = FileDevice.open(image); ExtFileSystem fs = ExtFileSystem.open(dev)) {
+            assertThat(fs.usedRanges().getLast().end()).isEqualTo(10 << 20);
+            assertThat(fs.usedRanges().getLast().offset()).isLessThanOrEqualTo(8 << 20);
+            assertThat(fs.space().totalBytes()).isEqualTo(8 << 20);
+        }
+    }
+
+    @Test
     void journalNeedingRecoveryIsReported(@TempDir Path dir) throws Exception {
         Path image = dir.resolve("fs.img");
         ExtTools.mkfs(image, null, "8M", List.of("-t", "ext4"));
