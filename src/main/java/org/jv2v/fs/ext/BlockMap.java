@@ -102,7 +102,18 @@ final class BlockMap {
             long leaf = (node.getInt(e + 4) & 0xffffffffL)              // 0x04 ei_leaf_lo
                     | (long) (node.getShort(e + 8) & 0xffff) << 32;     // 0x08 ei_leaf_hi
             nodeAt = fs.blockOffset(leaf, where + " index", nodeAt + e + 4);
-            node = ByteBuffer.wrap(fs.block(leaf)).order(ByteOrder.LITTLE_ENDIAN);
+            byte[] raw = fs.block(leaf);
+            node = ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN);
+            if (fs.metadataCsum()) {
+                // the tail after eh_max entries: crc32c of the node up to it, seeded by the inode
+                int max2 = node.getShort(0x04) & 0xffff;
+                int tail = 12 + 12 * max2;
+                if (tail + 4 > raw.length) {
+                    throw fs.bad(where + " header entries", nodeAt + 4, "eh_max " + max2 + " leaves no room for the checksum");
+                }
+                fs.checkCrc(raw, tail, Crc32c.update(fs.inodeSeed(inode), raw, 0, tail), where + " block checksum",
+                        nodeAt + tail);
+            }
             expectDepth = depth - 1;
         }
         throw fs.bad(where, nodeAt, "deeper than " + MAX_EXTENT_DEPTH + " levels");

@@ -402,6 +402,25 @@ public final class ExtFileSystem implements FileSystem {
         return in;
     }
 
+    boolean metadataCsum() {
+        return sb.hasRoCompat(Superblock.RO_COMPAT_METADATA_CSUM);
+    }
+
+    /** The seed of an inode's own checksums (inode, extent blocks, directory blocks): number, generation. */
+    int inodeSeed(Inode in) {
+        long n = in.number();
+        byte[] le = {(byte) n, (byte) (n >> 8), (byte) (n >> 16), (byte) (n >> 24)};
+        return Crc32c.update(Crc32c.update(csumSeed, le, 0, 4), in.raw(), 0x64, 4); // 0x64 i_generation
+    }
+
+    /** Checks a stored little-endian crc32c at {@code at} in {@code b} against {@code computed}. */
+    void checkCrc(byte[] b, int at, int computed, String field, long diskAt) {
+        int stored = (b[at] & 0xff) | (b[at + 1] & 0xff) << 8 | (b[at + 2] & 0xff) << 16 | (b[at + 3] & 0xff) << 24;
+        if (stored != computed) {
+            throw bad(field, diskAt, String.format("stored 0x%08x, computed 0x%08x", stored, computed));
+        }
+    }
+
     /**
      * metadata_csum: crc32c over the inode number, its generation and the inode with both checksum
      * halves zeroed; the low 16 bits at 0x7c, the high ones at 0x82 when the inode has room.
@@ -416,9 +435,7 @@ public final class ExtFileSystem implements FileSystem {
             return; // never used: e2fsprogs accepts it too
         }
         long n = in.number();
-        byte[] le = {(byte) n, (byte) (n >> 8), (byte) (n >> 16), (byte) (n >> 24)};
-        int c = Crc32c.update(csumSeed, le, 0, 4);
-        c = Crc32c.update(c, raw, 0x64, 4);                                   // 0x64 i_generation
+        int c = inodeSeed(in);
         byte[] zero = new byte[2];
         c = Crc32c.update(c, raw, 0, 0x7c);
         c = Crc32c.update(c, zero, 0, 2);                                     // 0x7c l_i_checksum_lo
@@ -560,13 +577,28 @@ public final class ExtFileSystem implements FileSystem {
             if (!r.zero()) {
                 for (long i = 0; i < n; i++) {
                     long at = (r.physical() + i) * bs;
-                    ByteBuffer b = ByteBuffer.wrap(block(r.physical() + i)).order(ByteOrder.LITTLE_ENDIAN);
+                    byte[] raw = block(r.physical() + i);
+                    ByteBuffer b = ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN);
+                    if (metadataCsum() && hasDirTail(b)) {
+                        int t = (int) bs - DIR_TAIL_SIZE;
+                        checkCrc(raw, t + 8, Crc32c.update(inodeSeed(dir), raw, 0, t),
+                                "directory inode " + dir.number() + " block checksum", at + t + 8);
+                    }
                     parseEntries(dir, b, 0, (int) bs, at, out);
                 }
             }
             l += n;
         }
         return out;
+    }
+
+    /** A leaf block's checksum entry: inode 0, rec_len 12, name_len 0, file type 0xde, crc32c. */
+    static final int DIR_TAIL_SIZE = 12;
+
+    private boolean hasDirTail(ByteBuffer b) {
+        int t = (int) bs - DIR_TAIL_SIZE;
+        return b.getInt(t) == 0 && (b.getShort(t + 4) & 0xffff) == DIR_TAIL_SIZE && b.get(t + 6) == 0
+                && (b.get(t + 7) & 0xff) == 0xde;
     }
 
     /** Entries in {@code b[from, to)}; {@code diskAt} is the byte offset of {@code b[0]} for messages. */

@@ -45,6 +45,20 @@ final class Xattrs {
             if (b.getInt(0x08) != 1) {                                           // 0x08 h_blocks
                 throw fs.bad("xattr block h_blocks", at + 8, b.getInt(0x08) + " is not 1");
             }
+            if (fs.metadataCsum()) {
+                // crc32c of the block number (le64) and the block with h_checksum (0x10) zeroed
+                byte[] blk = b.array();
+                long n = inode.fileAcl();
+                byte[] le = new byte[8];
+                for (int i = 0; i < 8; i++) {
+                    le[i] = (byte) (n >>> (8 * i));
+                }
+                int c = Crc32c.update(fs.csumSeed(), le, 0, 8);
+                c = Crc32c.update(c, blk, 0, 0x10);
+                c = Crc32c.update(c, new byte[4], 0, 4);
+                c = Crc32c.update(c, blk, 0x14, blk.length - 0x14);
+                fs.checkCrc(blk, 0x10, c, "xattr block checksum", at + 0x10);
+            }
             entries(fs, inode, b, 0x20, 0, b.limit(), at, out);                  // 0x20 first entry
         }
         return out;

@@ -182,6 +182,42 @@ class ExtCorruptionTest {
     }
 
     @Test
+    void directoryExtentAndXattrBlockChecksumsAreVerified(@TempDir Path other) throws Exception {
+        Tools.require("setfattr");
+        Path tree = Files.createDirectory(other.resolve("tree"));
+        try (var f = new java.io.RandomAccessFile(tree.resolve("islands").toFile(), "rw")) {
+            for (int i = 0; i < 20; i++) {
+                f.seek(i * 8192L);
+                f.write(1);
+            }
+        }
+        Path d = Files.createDirectory(tree.resolve("d"));
+        Files.writeString(d.resolve("name"), "x");
+        org.jv2v.testing.Run.checked(List.of("setfattr", "-n", "user.big", "-v", "v".repeat(600),
+                tree.resolve("islands").toString()));
+        image = other.resolve("csum.img");
+        ExtTools.mkfs(image, tree, "8M", List.of("-t", "ext4", "-b", "4096", "-I", "128", "-O", "metadata_csum"));
+        try (FileSystem fs = open()) { // intact: every checksum matches
+            assertThat(fs.list("/d")).hasSize(1);
+            assertThat(fs.readAll("/islands", 1 << 20)).hasSize(19 * 8192 + 1);
+            assertThat(fs.xattrs("/islands")).containsKey("user.big");
+        }
+        long dirBlock = Long.parseLong(ExtTools.debugfs(image, "blocks /d").trim().split("\\s+")[0]);
+        ExtTools.patch(image, dirBlock * blockSize + 24 + 8, "N".getBytes()); // first letter of "name"
+        String ex = ExtTools.debugfs(image, "ex /islands");
+        Matcher m = Pattern.compile("(?m)^\\s*0/\\s*1\\s+\\d+/\\s*\\d+\\s+\\d+\\s*-\\s*\\d+\\s+(\\d+)").matcher(ex);
+        assertThat(m.find()).as(ex).isTrue();
+        ExtTools.patch(image, Long.parseLong(m.group(1)) * blockSize + 12 + 4, ExtTools.le16(2)); // first ee_len
+        long acl = ExtTools.number(ExtTools.debugfs(image, "stat /islands"), "File ACL: (\\d+)");
+        ExtTools.patch(image, acl * blockSize + 0x20 + 16, "U".getBytes()); // first name letter
+        try (FileSystem fs = open()) {
+            assertBad(() -> fs.list("/d"), "directory inode", "block checksum", "stored 0x");
+            assertBad(() -> fs.readAll("/islands", 1 << 20), "extent tree block checksum");
+            assertBad(() -> fs.xattrs("/islands"), "xattr block checksum");
+        }
+    }
+
+    @Test
     void indirectPointerPastTheDeviceIsAnError(@TempDir Path other) throws Exception {
         Path tree = Files.createDirectory(other.resolve("tree"));
         Files.write(tree.resolve("f"), new byte[5000]);
@@ -201,7 +237,7 @@ class ExtCorruptionTest {
         Path f = Files.writeString(tree.resolve("f"), "x");
         org.jv2v.testing.Run.checked(List.of("setfattr", "-n", "user.big", "-v", "v".repeat(600), f.toString()));
         image = other.resolve("xattr.img");
-        ExtTools.mkfs(image, tree, "8M", List.of("-t", "ext4", "-b", "1024", "-I", "128"));
+        ExtTools.mkfs(image, tree, "8M", List.of("-t", "ext4", "-b", "1024", "-I", "128", "-O", "^metadata_csum"));
         long acl = ExtTools.number(ExtTools.debugfs(image, "stat /f"), "File ACL: (\\d+)");
         ExtTools.patch(image, acl * 1024 + 0x20 + 2, ExtTools.le16(0xfff0)); // first entry's e_value_offs
         try (FileSystem fs = open()) {

@@ -160,7 +160,11 @@ class ExtFileSystemTest {
                 new Config("bigalloc", "ext4", List.of("-t", "ext4", "-b", "1024", "-O", "bigalloc", "-C", "16384")),
                 new Config("no flex_bg, no uninit_bg", "ext4", List.of("-t", "ext4", "-b", "1024",
                         "-O", "^flex_bg,^metadata_csum,^uninit_bg")),
-                new Config("flex_bg 64 groups", "ext4", List.of("-t", "ext4", "-b", "1024", "-G", "64", "-g", "2048")));
+                new Config("flex_bg 64 groups", "ext4", List.of("-t", "ext4", "-b", "1024", "-G", "64", "-g", "2048")),
+                new Config("uninit_bg (crc16 descriptors)", "ext4", List.of("-t", "ext4", "-b", "1024",
+                        "-O", "^metadata_csum,uninit_bg")),
+                new Config("metadata_csum BLOCK_UNINIT", "ext4", List.of("-t", "ext4", "-b", "1024",
+                        "-O", "metadata_csum")));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -174,6 +178,11 @@ class ExtFileSystemTest {
         Files.createSymbolicLink(small.resolve("link"), Path.of("f1"));
         Path image = dir.resolve("fs.img");
         ExtTools.mkfs(image, small, "40M", c.mkfs);
+        if (c.name.contains("BLOCK_UNINIT") || c.name.startsWith("uninit_bg")) {
+            // groups whose bitmap was never written, some holding superblock backups
+            assertThat(Run.checked(List.of("dumpe2fs", image.toString())).stdout())
+                    .containsPattern("Group [1-9]\\d*: .*BLOCK_UNINIT.*\\n\\s+Backup superblock");
+        }
         try (FileDevice dev = FileDevice.open(image); ExtFileSystem fs = ExtFileSystem.open(dev)) {
             SourceTree.assertSame(small, fs, List.of("lost+found"));
             checkUsedMap(image, fs);
