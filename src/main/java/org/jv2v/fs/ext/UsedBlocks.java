@@ -53,6 +53,10 @@ final class UsedBlocks {
                 byte[] bitmap = bitmap(fs, d);
                 if (bitmap == null) {
                     used.set(0, len);
+                } else if (ratio == 1) {
+                    // the on-disk bit order (bit i of byte i/8, low bit first) is BitSet's own
+                    used = BitSet.valueOf(bitmap);
+                    used.clear(len, Math.max(len, used.length()));
                 } else {
                     for (int c = 0; (long) c * ratio < len; c++) {
                         if ((bitmap[c >>> 3] & (1 << (c & 7))) != 0) {

@@ -175,6 +175,13 @@ class LvmTest {
             v.device().read(pieces.limit(off + 4096).position(off), 60 * 1024 + off);
         }
         assertThat(pieces.array()).isEqualTo(whole.array());
+        // block status is told piece by piece: up to the end of the 64 KiB stripe chunk, then the next
+        var first = v.device().blockStatus(60 * 1024, n);
+        assertThat(first.getFirst().offset()).isEqualTo(60 * 1024);
+        assertThat(first.getLast().end()).isEqualTo(64 * 1024);
+        var second = v.device().blockStatus(64 * 1024, n);
+        assertThat(second.getFirst().offset()).isEqualTo(64 * 1024);
+        assertThat(second.getLast().end()).isEqualTo(128 * 1024);
         assertThatThrownBy(() -> v.device().read(ByteBuffer.allocate(10), v.device().size() - 5))
                 .isInstanceOf(IllegalArgumentException.class);
     }
