@@ -271,6 +271,7 @@ public final class VhdFormat implements ImageFormat {
                     "differencing disk names no parent (no W2ru/W2ku locator, empty parent name)");
         }
         Path parentPath = null;
+        Candidate chosen = null;
         BadInputException refused = null;
         List<String> tried = new ArrayList<>();
         for (Candidate c : candidates) {
@@ -290,6 +291,7 @@ public final class VhdFormat implements ImageFormat {
             tried.add("'" + c.name() + "'");
             if (Files.isRegularFile(p)) {
                 parentPath = p;
+                chosen = c;
                 break;
             }
         }
@@ -300,7 +302,15 @@ public final class VhdFormat implements ImageFormat {
             throw BadInputException.atOffset(file, candidates.getFirst().field(), candidates.getFirst().offset(),
                     "parent disk not found (tried " + String.join(", ", tried) + " beside the file)");
         }
-        OpenContext next = context.forBacking(file, parentPath);
+        OpenContext next;
+        try {
+            next = context.forBacking(file, parentPath);
+        } catch (BadInputException e) {
+            // a loop or too deep a chain: say which locator led there
+            String problem = e.getMessage().startsWith(file + ": ")
+                    ? e.getMessage().substring(file.toString().length() + 2) : e.getMessage();
+            throw BadInputException.atOffset(file, chosen.field(), chosen.offset(), problem);
+        }
         OpenedImage parent = open(parentPath, next);
         VhdFooter parentFooter = ((VhdDevice) parent.device()).footer();
         if (!Arrays.equals(parentFooter.uniqueId(), header.parentUniqueId())) {

@@ -404,7 +404,15 @@ public final class VhdxFormat implements ImageFormat {
                     ? "no relative_path, absolute_win32_path or volume_path entry"
                     : "parent disk not found (tried " + String.join(", ", tried) + ")");
         }
-        OpenContext next = context.forBacking(file, parentPath);
+        OpenContext next;
+        try {
+            next = context.forBacking(file, parentPath);
+        } catch (BadInputException e) {
+            // a loop or too deep a chain: say which locator led there
+            String problem = e.getMessage().startsWith(file + ": ")
+                    ? e.getMessage().substring(file.toString().length() + 2) : e.getMessage();
+            throw BadInputException.atOffset(file, "parent locator", locatorAt, problem);
+        }
         OpenedImage parent = open(parentPath, next);
         UUID actual = ((VhdxDevice) parent.device()).dataWriteGuid();
         if (!linkageMatches(linkage, actual) && !linkageMatches(kv.get("parent_linkage2"), actual)) {
