@@ -33,6 +33,10 @@ final class ExtentList {
         }
     }
 
+    int size() {
+        return extents.size();
+    }
+
     long end(long start) {
         return extents.isEmpty() ? start : extents.getLast().end();
     }

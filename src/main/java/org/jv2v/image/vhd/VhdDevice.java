@@ -22,6 +22,12 @@ final class VhdDevice implements BlockDevice {
     static final int UNALLOCATED = 0xffffffff;
     /** Bitmaps kept in memory: enough for a sequential copy, bounded whatever the disk size. */
     private static final int BITMAP_CACHE_BYTES = 4 << 20;
+    /**
+     * One block-status call stops after this many blocks or extents (callers loop), so that asking
+     * about a whole large disk neither takes long nor builds a huge list.
+     */
+    static final int STATUS_BLOCKS_PER_CALL = 1 << 16;
+    static final int STATUS_EXTENTS_PER_CALL = 4096;
 
     private final SourceFile file;
     private final VhdFooter footer;
@@ -84,23 +90,18 @@ final class VhdDevice implements BlockDevice {
                 long data = Integer.toUnsignedLong(entry) * SECTOR + bitmapBytes;
                 byte[] bitmap = bitmap(block, entry);
                 long p = within;
-                while (part.hasRemaining()) {
+                long end = within + n;
+                while (p < end) {
                     int sector = (int) (p / SECTOR);
                     boolean present = isSet(bitmap, sector);
-                    int last = sector;
-                    long runEnd = Math.min(blockSize, within + n);
-                    while ((long) (last + 1) * SECTOR < runEnd && isSet(bitmap, last + 1) == present) {
-                        last++;
-                    }
-                    int len = (int) (Math.min(runEnd, (long) (last + 1) * SECTOR) - p);
-                    ByteBuffer run = part.slice(part.position(), len);
+                    long runEnd = Math.min(end, runEnd(bitmap, sector, present, end));
+                    ByteBuffer run = part.slice((int) (p - within), (int) (runEnd - p));
                     if (present) {
                         file.readData(run, data + p);
                     } else {
                         readBelow(run, block * (long) blockSize + p);
                     }
-                    part.position(part.position() + len);
-                    p += len;
+                    p = runEnd;
                 }
             }
             dst.position(dst.position() + n);
@@ -130,7 +131,8 @@ final class VhdDevice implements BlockDevice {
             return out.toList();
         }
         long pos = offset;
-        while (pos < end) {
+        int blocks = 0;
+        while (pos < end && blocks++ < STATUS_BLOCKS_PER_CALL && out.size() < STATUS_EXTENTS_PER_CALL) {
             int block = (int) (pos / blockSize);
             long blockStart = block * (long) blockSize;
             long blockEnd = Math.min(end, blockStart + blockSize);
@@ -139,19 +141,16 @@ final class VhdDevice implements BlockDevice {
                 statusBelow(out, pos, blockEnd);
             } else {
                 byte[] bitmap = bitmap(block, entry);
-                long p = pos;
-                while (p < blockEnd) {
-                    int sector = (int) ((p - blockStart) / SECTOR);
+                long p = pos - blockStart;
+                long limit = blockEnd - blockStart;
+                while (p < limit) {
+                    int sector = (int) (p / SECTOR);
                     boolean present = isSet(bitmap, sector);
-                    int last = sector;
-                    while (blockStart + (long) (last + 1) * SECTOR < blockEnd && isSet(bitmap, last + 1) == present) {
-                        last++;
-                    }
-                    long runEnd = Math.min(blockEnd, blockStart + (long) (last + 1) * SECTOR);
+                    long runEnd = Math.min(limit, runEnd(bitmap, sector, present, limit));
                     if (present) {
-                        out.add(p, runEnd - p, ExtentType.DATA);
+                        out.add(blockStart + p, runEnd - p, ExtentType.DATA);
                     } else {
-                        statusBelow(out, p, runEnd);
+                        statusBelow(out, blockStart + p, blockStart + runEnd);
                     }
                     p = runEnd;
                 }
@@ -198,6 +197,24 @@ final class VhdDevice implements BlockDevice {
             bitmaps.put(block, b);
         }
         return b;
+    }
+
+    /** The end (within the block) of the run of sectors from {@code sector} sharing its bit. */
+    private long runEnd(byte[] bitmap, int sector, boolean present, long limit) {
+        int s = sector + 1;
+        int sectors = blockSize / SECTOR;
+        byte same = present ? (byte) 0xff : 0;
+        while (s < sectors && (long) s * SECTOR < limit) {
+            if ((s & 7) == 0 && s + 8 <= sectors && bitmap[s >>> 3] == same) {
+                s += 8; // a whole byte of the same bit
+                continue;
+            }
+            if (isSet(bitmap, s) != present) {
+                break;
+            }
+            s++;
+        }
+        return (long) s * SECTOR;
     }
 
     /** VHD sector bitmaps are big-endian: sector 0 is the most significant bit of byte 0. */

@@ -27,6 +27,12 @@ import java.util.UUID;
 final class VhdxDevice implements BlockDevice {
     /** Sector bitmaps kept in memory, bounded whatever the disk size. */
     private static final int BITMAP_CACHE_BYTES = 8 << 20;
+    /**
+     * One block-status call stops after this many blocks or extents (callers loop), so that asking
+     * about a whole 64 TiB disk neither takes long nor builds a huge list.
+     */
+    static final int STATUS_BLOCKS_PER_CALL = 1 << 16;
+    static final int STATUS_EXTENTS_PER_CALL = 4096;
 
     private final VhdxFile file;
     private final String subformat;
@@ -164,7 +170,8 @@ final class VhdxDevice implements BlockDevice {
         checkRange(offset, end - offset);
         ExtentList out = new ExtentList();
         long pos = offset;
-        while (pos < end) {
+        int blocks = 0;
+        while (pos < end && blocks++ < STATUS_BLOCKS_PER_CALL && out.size() < STATUS_EXTENTS_PER_CALL) {
             long block = pos / blockSize;
             long blockStart = block * blockSize;
             long blockEnd = Math.min(end, blockStart + blockSize);

@@ -97,6 +97,25 @@ class VhdxFormatTest {
         checkAgainstQemu(img, dir, subformat);
     }
 
+    /**
+     * 100 GiB in 1 MiB blocks: block status answers in bounded steps (callers loop), and finds
+     * exactly the two blocks written.
+     */
+    @Test
+    void largeSparseDiskStatusInBoundedSteps() throws Exception {
+        Path img = dir.resolve("big.vhdx");
+        Tools.run("qemu-img", "create", "-q", "-f", "vhdx", "-o", "block_size=1M", img.toString(), "100G");
+        Tools.run("qemu-io", "-f", "vhdx", "-c", "write -P 0x5a 50G 4k", "-c", "write -P 0x5b 102399M 4k",
+                img.toString());
+        try (OpenedImage image = open(img)) {
+            long size = image.device().size();
+            assertThat(image.device().blockStatus(0, size).getLast().end()).isLessThan(size);
+            List<Extent> all = DeviceChecks.allExtents(image.device());
+            assertThat(all.stream().filter(e -> e.type() == ExtentType.DATA).map(e -> List.of(e.offset(), e.length())))
+                    .containsExactly(List.of(50L << 30, 1L << 20), List.of(size - (1 << 20), 1L << 20));
+        }
+    }
+
     @Test
     void probedByItsSignature() throws Exception {
         Path img = dir.resolve("disk.img");
