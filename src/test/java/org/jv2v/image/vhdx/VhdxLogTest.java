@@ -121,6 +121,39 @@ class VhdxLogTest {
         assertThat(Checksums.of(src)).as("the source is not replayed on disk").isEqualTo(before);
     }
 
+    /** A log written when the file was longer than it is now: the file was truncated since. */
+    @Test
+    void logExpectingALongerFileIsRefused() throws Exception {
+        Path img = dir.resolve("disk.vhdx");
+        Tools.run("qemu-img", "create", "-q", "-f", "vhdx", "-o", "block_size=1M", img.toString(), "4M");
+        long size = Files.size(img);
+        var entry = new VhdxTestFiles.LogEntry(0, 7, 0, size + 16 * M, size + 16 * M,
+                List.of(VhdxTestFiles.LogWrite.zero(size, 4096)));
+        VhdxTestFiles.writeLog(img, UUID.randomUUID(), List.of(entry));
+        Map<String, String> before = Checksums.of(dir);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> VhdxFormatTest.open(img))
+                .isInstanceOf(org.jv2v.BadInputException.class)
+                .hasMessageStartingWith(img + ": log entry flushed file offset at offset 0x")
+                .hasMessageContaining("truncated");
+        assertThat(Checksums.of(dir)).isEqualTo(before);
+    }
+
+    @Test
+    void rangeSetsMergeAndSplit() {
+        var ranges = new java.util.TreeMap<Long, Long>();
+        VhdxLog.addRange(ranges, 0, 10);
+        VhdxLog.addRange(ranges, 20, 30);
+        VhdxLog.addRange(ranges, 10, 20);                    // touching both: one range
+        assertThat(ranges).containsExactly(Map.entry(0L, 30L));
+        VhdxLog.removeRange(ranges, 5, 8);                   // split
+        assertThat(ranges).containsExactly(Map.entry(0L, 5L), Map.entry(8L, 30L));
+        VhdxLog.removeRange(ranges, 0, 9);                   // drops one, trims the other
+        assertThat(ranges).containsExactly(Map.entry(9L, 30L));
+        VhdxLog.addRange(ranges, 40, 50);
+        VhdxLog.removeRange(ranges, 25, 45);                 // trims across two
+        assertThat(ranges).containsExactly(Map.entry(9L, 25L), Map.entry(45L, 50L));
+    }
+
     /** A header naming a log whose entries are all invalid: nothing to replay (qemu agrees). */
     @Test
     void logGuidWithoutValidEntriesReadsTheFileAsIs() throws Exception {
