@@ -91,6 +91,32 @@ class VhdFormatTest {
         checkAgainstQemu(img, dir, subformat);
     }
 
+    /**
+     * A sector whose bitmap bit is clear holds no data in a dynamic disk: it reads as zeros
+     * (specification and libvhdi), whatever the block holds there. qemu ignores bitmaps (it sets
+     * every bit when it allocates a block), so here it reads the stale bytes instead.
+     */
+    @Test
+    void clearBitmapBitsReadAsZerosInADynamicDisk() throws Exception {
+        DeviceChecks.requireLibvhdi();
+        Path img = dir.resolve("bitmap.vhd");
+        Tools.run("qemu-img", "create", "-q", "-f", "vpc", img.toString(), "6M");
+        Tools.run("qemu-io", "-f", "vpc", "-c", "write -P 0x5a 2M 64k", img.toString());
+        long bat = VhdTestFiles.batOffset(img);
+        long bitmap = (java.nio.ByteBuffer.wrap(VhdTestFiles.readAt(img, bat + 4, 4)).getInt() & 0xffffffffL) * 512;
+        VhdTestFiles.writeAt(img, bitmap, new byte[] {0, 0x0f}); // sectors 0-11 of block 1 not present (bits are MSB first)
+        Path libvhdi = DeviceChecks.libvhdiRaw(List.of(img), dir.resolve("libvhdi.raw"));
+        try (OpenedImage image = open(img)) {
+            DeviceChecks.assertSameBytes(image.device(), libvhdi);
+            assertThat(image.device().blockStatus(2 << 20, 6 << 10)).singleElement()
+                    .extracting(Extent::type).isEqualTo(ExtentType.UNALLOCATED);
+            assertThat(image.device().blockStatus((2 << 20) + (6 << 10), 4096).getFirst().type())
+                    .isEqualTo(ExtentType.DATA);
+        }
+        Path qemu = DeviceChecks.qemuRaw(img, "vpc", dir.resolve("qemu.raw"));
+        assertThat(java.nio.file.Files.mismatch(qemu, libvhdi)).isEqualTo(2L << 20);
+    }
+
     @Test
     void fixedDiskIsProbedByItsFooterAtTheEnd() throws Exception {
         Path img = dir.resolve("fixed.vhd");
