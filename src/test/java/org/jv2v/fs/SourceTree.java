@@ -82,7 +82,7 @@ public final class SourceTree {
         Files.writeString(deep.resolve("leaf.txt"), "at the bottom\n");
         // a wide directory, indexed (htree) by e2fsck -D afterwards
         Path many = Files.createDirectory(root.resolve("many"));
-        for (int i = 0; i < 3000; i++) {
+        for (int i = 0; i < 2000; i++) {
             Files.writeString(many.resolve("entry-with-a-longish-name-" + i), Integer.toString(i));
         }
         // small directory with small files (inline data candidates)
