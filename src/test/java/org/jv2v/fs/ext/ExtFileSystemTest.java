@@ -164,7 +164,11 @@ class ExtFileSystemTest {
                 new Config("uninit_bg (crc16 descriptors)", "ext4", List.of("-t", "ext4", "-b", "1024",
                         "-O", "^metadata_csum,uninit_bg")),
                 new Config("metadata_csum BLOCK_UNINIT", "ext4", List.of("-t", "ext4", "-b", "1024",
-                        "-O", "metadata_csum")));
+                        "-O", "metadata_csum")),
+                new Config("1024-byte inodes", "ext4", List.of("-t", "ext4", "-I", "1024")),
+                new Config("64 KiB blocks", "ext4", List.of("-t", "ext4", "-b", "65536")),
+                new Config("ext2 without filetype or dir_index", "ext2", List.of("-t", "ext2",
+                        "-O", "^filetype,^dir_index")));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -184,6 +188,7 @@ class ExtFileSystemTest {
                     .containsPattern("Group [1-9]\\d*: .*BLOCK_UNINIT.*\\n\\s+Backup superblock");
         }
         try (FileDevice dev = FileDevice.open(image); ExtFileSystem fs = ExtFileSystem.open(dev)) {
+            assertThat(fs.type()).isEqualTo(c.blkidType).isEqualTo(blkid(image, "TYPE"));
             SourceTree.assertSame(small, fs, List.of("lost+found"));
             checkUsedMap(image, fs);
             zeroUnused(image, fs.usedRanges(), Files.size(image));
