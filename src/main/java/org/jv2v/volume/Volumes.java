@@ -65,6 +65,45 @@ public final class Volumes {
         return new VolumeScan(scanned, volumes, lvm.groups(), unsupported);
     }
 
+    /**
+     * Where {@code [offset, offset + length)} of a volume (a partition, a logical volume, or a
+     * slice of one) lies on the disks it was scanned from, piece by piece in volume order: what the
+     * copier needs to turn a filesystem's used ranges into ranges of the disks.
+     */
+    public static List<Placement> place(BlockDevice device, long offset, long length) {
+        List<Placement> out = new ArrayList<>();
+        placeInto(device, offset, length, out, 0);
+        return out;
+    }
+
+    /** Partitions in LVs in partitions...: a handful of levels at most; more means a cycle. */
+    private static final int MAX_NESTING = 16;
+
+    private static void placeInto(BlockDevice device, long offset, long length, List<Placement> out, int depth) {
+        if (depth > MAX_NESTING) {
+            throw new IllegalStateException(device.describe() + ": volumes nested more than " + MAX_NESTING + " deep");
+        }
+        if (length <= 0) {
+            return;
+        }
+        if (device instanceof SliceDevice s) {
+            if (offset < 0 || offset > s.size() || length > s.size() - offset) {
+                throw new IllegalArgumentException(s.describe() + ": [" + offset + ", +" + length + ") outside size "
+                        + s.size());
+            }
+            placeInto(s.base(), s.start() + offset, length, out, depth + 1);
+            return;
+        }
+        Optional<List<Placement>> lv = Lvm.place(device, offset, length);
+        if (lv.isPresent()) {
+            for (Placement piece : lv.get()) {
+                placeInto(piece.disk(), piece.offset(), piece.length(), out, depth + 1);
+            }
+            return;
+        }
+        out.add(new Placement(device, offset, length));
+    }
+
     /** The disk's partition table: GPT when there is a GPT header or a protective MBR, else MBR. */
     public static Optional<PartitionTable> table(BlockDevice disk) throws IOException {
         if (disk.size() < Mbr.SECTOR) {

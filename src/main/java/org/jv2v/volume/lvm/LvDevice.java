@@ -2,6 +2,7 @@ package org.jv2v.volume.lvm;
 
 import org.jv2v.image.BlockDevice;
 import org.jv2v.image.Extent;
+import org.jv2v.volume.Placement;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -103,6 +104,19 @@ final class LvDevice implements BlockDevice {
             if (t > s) {
                 out.add(new Extent(offset + (s - p.deviceOffset), t - s, e.type()));
             }
+        }
+        return out;
+    }
+
+    /** The pieces of the physical volumes that hold {@code [offset, offset + length)}, in LV order. */
+    List<Placement> place(long offset, long length) {
+        check(offset, length);
+        List<Placement> out = new ArrayList<>();
+        for (long end = offset + length; offset < end; ) {
+            Piece p = locate(offset);
+            long n = Math.min(end - offset, p.length);
+            out.add(new Placement(p.device, p.deviceOffset, n));
+            offset += n;
         }
         return out;
     }

@@ -2,6 +2,7 @@ package org.jv2v.volume.lvm;
 
 import org.jv2v.BadInputException;
 import org.jv2v.image.BlockDevice;
+import org.jv2v.volume.Placement;
 import org.jv2v.volume.Unsupported;
 import org.jv2v.volume.Volume;
 
@@ -29,6 +30,14 @@ public final class Lvm {
     public record Candidate(String name, BlockDevice device) {}
 
     public record Result(List<VolumeGroup> groups, List<Volume> volumes, List<Unsupported> unsupported) {}
+
+    /**
+     * If {@code device} is a logical volume assembled here, the pieces of its physical volumes that
+     * hold {@code [offset, offset + length)}; otherwise empty.
+     */
+    public static Optional<List<Placement>> place(BlockDevice device, long offset, long length) {
+        return device instanceof LvDevice lv ? Optional.of(lv.place(offset, length)) : Optional.empty();
+    }
 
     /** True when {@code device} carries an LVM2 PV label. */
     public static boolean isPhysicalVolume(BlockDevice device) throws IOException {

@@ -7,6 +7,8 @@ import org.jv2v.fs.SourceTree;
 import org.jv2v.testing.FileDevice;
 import org.jv2v.testing.Run;
 import org.jv2v.testing.Tools;
+import org.jv2v.image.BlockDevice;
+import org.jv2v.volume.Placement;
 import org.jv2v.volume.Unsupported;
 import org.jv2v.volume.Volume;
 import org.jv2v.volume.VolumeScan;
@@ -184,6 +186,28 @@ class LvmTest {
         assertThat(second.getLast().end()).isEqualTo(128 * 1024);
         assertThatThrownBy(() -> v.device().read(ByteBuffer.allocate(10), v.device().size() - 5))
                 .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void placementsOnTheDisksHoldTheSameBytes() throws Exception {
+        for (String lv : List.of("linear", "striped")) {
+            BlockDevice v = scan.volume("/dev/vg0/" + lv).orElseThrow().device();
+            // a range crossing stripe chunks, and (linear) from one PV to the next
+            List<Placement> whole = Volumes.place(v, 0, v.size());
+            assertThat(whole).hasSizeGreaterThan(1);
+            long start = lv.equals("linear") ? whole.getFirst().length() - (8 << 20) : 100_000;
+            int n = lv.equals("linear") ? 16 << 20 : 300_000;
+            ByteBuffer direct = ByteBuffer.allocate(n);
+            v.read(direct, start);
+            List<Placement> places = Volumes.place(v, start, n);
+            assertThat(places).hasSizeGreaterThan(1);
+            assertThat(places).allSatisfy(p -> assertThat(devices).contains((FileDevice) p.disk()));
+            ByteBuffer viaDisks = ByteBuffer.allocate(n);
+            for (Placement p : places) {
+                p.disk().read(viaDisks.limit(viaDisks.position() + (int) p.length()), p.offset());
+            }
+            assertThat(viaDisks.array()).isEqualTo(direct.array());
+        }
     }
 
     @Test

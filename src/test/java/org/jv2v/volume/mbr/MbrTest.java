@@ -83,6 +83,8 @@ class MbrTest {
                 assertThat(new String(f.readAll("/hello", 100))).isEqualTo("in a logical partition\n");
             }
             assertThat(FileSystems.probe(scan.volume("/dev/sda1").orElseThrow().device())).isEmpty();
+            assertThat(Volumes.place(v.device(), 1024, 4096)).containsExactly(
+                    new org.jv2v.volume.Placement(dev, start + 1024, 4096));
         }
     }
 
