@@ -53,8 +53,11 @@ record Inode(
     /** Seconds between the bigtime epoch (the lowest 32-bit time, 1901-12-13) and 1970. */
     private static final long BIGTIME_EPOCH_OFFSET = 1L << 31;
 
-    /** Reads and verifies inode {@code ino}. */
-    static Inode read(Volume v, long ino) throws IOException {
+    /**
+     * Reads and verifies inode {@code ino}; {@code referrer} and {@code referrerOffset} name where the
+     * number came from (a directory entry, the superblock), for the error when it is out of range.
+     */
+    static Inode read(Volume v, long ino, String referrer, long referrerOffset) throws IOException {
         Superblock sb = v.sb;
         int inoBits = sb.agBlkLog() + sb.inopbLog();
         long agno = ino >>> inoBits;
@@ -62,7 +65,7 @@ record Inode(
         long agbno = agino >>> sb.inopbLog();
         int index = (int) (agino & ((1L << sb.inopbLog()) - 1));
         if (ino <= 0 || agno >= sb.agCount() || agbno >= sb.agBlocks() || agbno == 0) {
-            throw v.corrupt("inode number", 0, "inode " + ino + " (AG " + agno + " block " + agbno
+            throw v.corrupt(referrer, referrerOffset, "inode " + ino + " (AG " + agno + " block " + agbno
                     + ") is outside the filesystem");
         }
         long blockOff = v.agBlockOffset(agno, agbno);

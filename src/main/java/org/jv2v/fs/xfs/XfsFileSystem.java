@@ -100,7 +100,7 @@ public final class XfsFileSystem implements FileSystem {
                     + device.size() + ": truncated image?");
         }
         XfsFileSystem fs = new XfsFileSystem(v);
-        Inode root = fs.inode(sb.rootIno());
+        Inode root = fs.inode(sb.rootIno(), "superblock root inode", 0x38);
         if (root.kind() != FileKind.DIRECTORY) {
             throw v.corrupt("root inode " + sb.rootIno(), root.offset(), "is not a directory");
         }
@@ -163,7 +163,7 @@ public final class XfsFileSystem implements FileSystem {
         Directories.forEach(v, d, e -> {
             FileKind kind = e.kind();
             if (kind == null) {
-                kind = inode(e.ino()).kind();
+                kind = inode(e.ino(), entryName(e, d), d.offset()).kind();
             }
             out.add(new DirEntry(new String(e.name(), StandardCharsets.UTF_8), e.ino(), kind));
             return true;
@@ -370,13 +370,17 @@ public final class XfsFileSystem implements FileSystem {
     // ---- inodes and paths ----
 
     Inode inode(long ino) throws IOException {
+        return inode(ino, "inode number", 0);
+    }
+
+    private Inode inode(long ino, String referrer, long referrerOffset) throws IOException {
         synchronized (inodes) {
             Inode i = inodes.get(ino);
             if (i != null) {
                 return i;
             }
         }
-        Inode i = Inode.read(v, ino);
+        Inode i = Inode.read(v, ino, referrer, referrerOffset);
         synchronized (inodes) {
             inodes.put(ino, i);
         }
@@ -391,7 +395,7 @@ public final class XfsFileSystem implements FileSystem {
             throw new FileSystemException(path, null, "path longer than " + MAX_PATH);
         }
         Deque<String> todo = new ArrayDeque<>(components(path));
-        Inode root = inode(sb.rootIno());
+        Inode root = inode(sb.rootIno(), "superblock root inode", 0x38);
         Deque<Inode> stack = new ArrayDeque<>();
         stack.push(root);
         int links = 0;
@@ -414,7 +418,7 @@ public final class XfsFileSystem implements FileSystem {
             if (e == null) {
                 throw new NoSuchFileException(path);
             }
-            Inode child = inode(e.ino());
+            Inode child = inode(e.ino(), entryName(e, dir), dir.offset());
             if (child.kind() == FileKind.SYMLINK && (followLast || !todo.isEmpty())) {
                 if (++links > MAX_SYMLINKS) {
                     throw new FileSystemException(path, null, "too many levels of symbolic links");
@@ -433,6 +437,10 @@ public final class XfsFileSystem implements FileSystem {
             stack.push(child);
         }
         return stack.peek();
+    }
+
+    private static String entryName(Directories.Entry e, Inode dir) {
+        return "entry \"" + new String(e.name(), StandardCharsets.UTF_8) + "\" of directory " + dir.describe();
     }
 
     private static List<String> components(String path) {

@@ -34,6 +34,7 @@ final class XfsTools {
     static Path mkfs(Path dir, SourceTree tree, long size, List<String> options) throws Exception {
         Path proto = Files.writeString(dir.resolve("protofile"), tree.protofile());
         Path image = dir.resolve("xfs.img");
+        Files.deleteIfExists(image);
         try (RandomAccessFile f = new RandomAccessFile(image.toFile(), "rw")) {
             f.setLength(size);
         }
