@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Deque;
 import java.util.HashSet;
 import java.util.List;
@@ -45,7 +46,9 @@ final class FreeSpace {
     static AgFree scan(Volume v, long agno) throws IOException {
         AgHeaders.Agf agf = AgHeaders.Agf.read(v, agno);
         AgHeaders.checkAgi(v, agno, agf.length());
-        List<long[]> free = new ArrayList<>();
+        // primitive arrays: a badly fragmented AG can hold millions of free extents
+        long[][] free = {new long[64], new long[64]};
+        int[] count = {0};
         boolean v5 = v.sb.isV5();
         walk(v, agf, agf.bnoRoot(), agf.bnoLevel(), v5 ? AB3B_MAGIC : ABTB_MAGIC, "free space B+tree (by block)",
                 (start, len, where) -> {
@@ -53,25 +56,27 @@ final class FreeSpace {
                         throw v.corrupt("free space B+tree of AG " + agno, where, "free extent [" + start + ", +" + len
                                 + ") is not inside the AG (" + agf.length() + " blocks, block 0 holds the headers)");
                     }
-                    if (!free.isEmpty()) {
-                        long[] prev = free.getLast();
-                        if (start < prev[0] + prev[1]) {
-                            throw v.corrupt("free space B+tree of AG " + agno, where, "free extent at " + start
-                                    + " overlaps or precedes the one ending at " + (prev[0] + prev[1]));
-                        }
+                    int n = count[0];
+                    if (n > 0 && start < free[0][n - 1] + free[1][n - 1]) {
+                        throw v.corrupt("free space B+tree of AG " + agno, where, "free extent at " + start
+                                + " overlaps or precedes the one ending at " + (free[0][n - 1] + free[1][n - 1]));
                     }
-                    free.add(new long[] {start, len});
+                    if (n == free[0].length) {
+                        free[0] = Arrays.copyOf(free[0], n * 2);
+                        free[1] = Arrays.copyOf(free[1], n * 2);
+                    }
+                    free[0][n] = start;
+                    free[1][n] = len;
+                    count[0] = n + 1;
                 });
         long[] bySize = {0};
         walk(v, agf, agf.cntRoot(), agf.cntLevel(), v5 ? AB3C_MAGIC : ABTC_MAGIC, "free space B+tree (by size)",
                 (start, len, where) -> bySize[0] += len);
-        long[] starts = new long[free.size()];
-        long[] lengths = new long[free.size()];
+        long[] starts = Arrays.copyOf(free[0], count[0]);
+        long[] lengths = Arrays.copyOf(free[1], count[0]);
         long total = 0;
-        for (int i = 0; i < starts.length; i++) {
-            starts[i] = free.get(i)[0];
-            lengths[i] = free.get(i)[1];
-            total += lengths[i];
+        for (long l : lengths) {
+            total += l;
         }
         if (total != agf.freeBlocks() || bySize[0] != agf.freeBlocks()) {
             throw v.corrupt("AGF of AG " + agno, agf.offset(), "free block counter " + agf.freeBlocks()

@@ -32,8 +32,9 @@ final class Journal {
         this.start = start;
         this.n = blocks;
         this.v2 = v.sb.hasLogV2();
-        this.recordBlocks = (v2 ? MAX_RECORD : HEADER_CYCLE_SIZE) / BB;
-        this.totalRecordBlocks = 8 * recordBlocks;
+        // windows never larger than the log itself (old logs can be as small as 512 KiB)
+        this.recordBlocks = (int) Math.min((v2 ? MAX_RECORD : HEADER_CYCLE_SIZE) / BB, blocks);
+        this.totalRecordBlocks = (int) Math.min(8L * (v2 ? MAX_RECORD : HEADER_CYCLE_SIZE) / BB, blocks);
     }
 
     /** Thrown inside the scan when the log does not make sense. */

@@ -104,9 +104,26 @@ record Superblock(
 
     /**
      * Why this superblock cannot be read, or null when it is sane: every geometry field the
-     * reader computes with is checked here, before anything is sized from it.
+     * reader computes with is checked here, before anything is sized from it, and then the
+     * features.
      */
     String problem() {
+        String geometry = geometryProblem();
+        if (geometry != null) {
+            return geometry;
+        }
+        int version = versionNum & VERSION_NUMBITS;
+        if (version == 4 && (versionNum & VERSION_DIRV2) == 0) {
+            return "version 1 directories are not supported";
+        }
+        if (version == 5 && (featuresIncompat & ~INCOMPAT_KNOWN) != 0) {
+            return "unknown incompatible features 0x" + Long.toHexString(featuresIncompat & ~INCOMPAT_KNOWN);
+        }
+        return null;
+    }
+
+    /** Why this is not a plausible XFS superblock at all (probing), or null. */
+    String geometryProblem() {
         if (magic != MAGIC) {
             return "bad magic 0x" + Integer.toHexString(magic);
         }
@@ -146,12 +163,6 @@ record Superblock(
         }
         if (inProgress != 0) {
             return "mkfs did not finish (sb_inprogress is set)";
-        }
-        if (version == 4 && (versionNum & VERSION_DIRV2) == 0) {
-            return "version 1 directories are not supported";
-        }
-        if (version == 5 && (featuresIncompat & ~INCOMPAT_KNOWN) != 0) {
-            return "unknown incompatible features 0x" + Long.toHexString(featuresIncompat & ~INCOMPAT_KNOWN);
         }
         if (logStart != 0 && (logBlocks < 64 || logStart >= agCount * (1L << agBlkLog))) {
             return "internal log at block " + logStart + " of " + logBlocks + " blocks is not plausible";

@@ -67,14 +67,17 @@ public final class XfsFileSystem implements FileSystem {
         this.sb = v.sb;
     }
 
-    /** True when the device starts with a plausible XFS superblock. */
+    /**
+     * True when the device starts with a plausible XFS superblock, even one with features this
+     * reader does not know (then {@link #open} says which).
+     */
     public static boolean probe(BlockDevice device) throws IOException {
         if (device.size() < 512) {
             return false;
         }
         ByteBuffer b = ByteBuffer.allocate(512);
         device.read(b, 0);
-        return b.getInt(0) == Superblock.MAGIC && Superblock.read(b).problem() == null;
+        return b.getInt(0) == Superblock.MAGIC && Superblock.read(b).geometryProblem() == null;
     }
 
     /** Opens the filesystem read-only, checking the superblock, its checksum and the root directory. */

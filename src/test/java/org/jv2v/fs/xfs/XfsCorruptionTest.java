@@ -206,6 +206,19 @@ class XfsCorruptionTest {
     }
 
     @Test
+    void unknownIncompatibleFeatureIsProbedButRefused() throws Exception {
+        Path image = image();
+        String features = XfsTools.field(XfsTools.db(image, "sb 0", "p features_incompat"), "features_incompat");
+        long withNew = Long.decode(features) | 0x10000;
+        XfsTools.db(image, true, List.of("sb 0", "write -d features_incompat " + withNew));
+        try (FileDevice dev = FileDevice.open(image)) {
+            assertThat(new XfsFormat().probe(dev)).isTrue();
+            assertThatThrownBy(() -> XfsFileSystem.open(dev)).isInstanceOf(BadInputException.class)
+                    .hasMessage(image + ": XFS superblock at offset 0x0: unknown incompatible features 0x10000");
+        }
+    }
+
+    @Test
     void remoteSymlinkWithoutItsV5HeaderAsMkfsWritesIt() throws Exception {
         // mkfs.xfs 6.1 -p writes long symlinks on v5 without the XSLM header; xfs_repair -n calls them bad too
         XfsTools.require();
