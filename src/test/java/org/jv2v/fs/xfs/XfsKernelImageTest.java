@@ -157,6 +157,8 @@ class XfsKernelImageTest {
                 "LIBGUESTFS_BACKEND_SETTINGS", "force_tcg"), 600);
         assertThat(r.exitCode()).as("guestfish\n" + r.all()).isZero();
 
+        assertThat(XfsTools.field(XfsTools.db(a.image, "path /data/left", "p core.aformat"), "core.aformat"))
+                .as("interleaved attribute blocks make a B+tree attribute fork").startsWith("3");
         for (Disk d : clean) {
             XfsTools.assertRepairClean(d.image);
             assertThat(XfsTools.field(XfsTools.db(d.image, "path /data/frag", "p core.format"), "core.format"))
@@ -300,13 +302,34 @@ class XfsKernelImageTest {
         byte[] big = new byte[40_000];
         random.nextBytes(big);
         Map<String, byte[]> remoteAttrs = new TreeMap<>(Map.of("user.big", big, "user.small", new byte[] {1}));
-        d.sh("touch data/attrs data/remote && cd / && setfattr --restore=/tmp/" + d.name + ".attrs && cd /sysroot");
+        d.sh("touch data/attrs data/remote data/left data/right && cd / && setfattr --restore=/tmp/" + d.name
+                + ".attrs && cd /sysroot");
         dumpAttrs(d.attrDump, "sysroot/etc/hostname", hostnameAttrs);
         dumpAttrs(d.attrDump, "sysroot/data/attrs", manyAttrs);
         dumpAttrs(d.attrDump, "sysroot/data/remote", remoteAttrs);
         d.expect.put("/etc/hostname", d.expect.get("/etc/hostname").xattrs(hostnameAttrs));
         d.expect.put("/data/attrs", Expect.of(FileKind.REGULAR).content(new byte[0]).xattrs(manyAttrs));
         d.expect.put("/data/remote", Expect.of(FileKind.REGULAR).content(new byte[0]).xattrs(remoteAttrs));
+        if (d.name.equals("a")) {
+            // two files whose attributes are set in turn: their attribute blocks interleave on disk, so
+            // each attribute fork needs more extents than the inode holds (a B+tree attribute fork)
+            Map<String, byte[]> left = new TreeMap<>();
+            Map<String, byte[]> right = new TreeMap<>();
+            for (int i = 0; i < 1500; i++) {
+                byte[] value = new byte[700];
+                java.util.Arrays.fill(value, (byte) ('a' + i % 26));
+                Map<String, byte[]> one = Map.of("user.interleaved-" + i, value);
+                dumpAttrs(d.attrDump, "sysroot/data/left", one);
+                dumpAttrs(d.attrDump, "sysroot/data/right", one);
+                left.putAll(one);
+                right.putAll(one);
+            }
+            d.expect.put("/data/left", Expect.of(FileKind.REGULAR).content(new byte[0]).xattrs(left));
+            d.expect.put("/data/right", Expect.of(FileKind.REGULAR).content(new byte[0]).xattrs(right));
+        } else {
+            d.expect.put("/data/left", Expect.of(FileKind.REGULAR).content(new byte[0]));
+            d.expect.put("/data/right", Expect.of(FileKind.REGULAR).content(new byte[0]));
+        }
         d.sh("sync");
     }
 
