@@ -28,8 +28,8 @@ import java.util.Optional;
 /**
  * A read-only XFS filesystem (v4 and v5) on a block device.
  *
- * <p>{@link #read} and {@link #list} follow a symbolic link in the last path component, as open(2)
- * and opendir(3) do; {@link #stat}, {@link #readlink} and {@link #xattrs} do not (lstat semantics).
+ * <p>{@link #read}, {@link #readAll} and {@link #list} follow a symbolic link in the last path
+ * component, as open(2) and opendir(3) do; {@link #stat}, {@link #readlink} and {@link #xattrs} do not (lstat semantics).
  * Names are bytes on disk and are decoded as UTF-8. POSIX ACLs appear as XFS stores them, as
  * "trusted.SGI_ACL_FILE" and "trusted.SGI_ACL_DEFAULT".
  *
@@ -93,7 +93,7 @@ public final class XfsFileSystem implements FileSystem {
             throw BadInputException.of(device.describe() + ": XFS superblock at offset 0x0: " + problem);
         }
         Volume v = new Volume(device, sb);
-        if (sb.isV5()) {
+        if (sb.isV5() && sb.sectSize() <= device.size()) {
             ByteBuffer sector = ByteBuffer.allocate(sb.sectSize());
             device.read(sector, 0);
             v.checkCrc(sector, sb.sectSize(), Superblock.CRC_OFFSET, "superblock", 0);
