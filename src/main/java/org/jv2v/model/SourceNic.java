@@ -10,13 +10,16 @@ import java.util.Optional;
  *                       "vmxnet", "vmxnet2", "virtio", "rtl8139"), if the source names one
  * @param mac            the MAC address in lower case, if the source has one
  * @param macType        how the source got the MAC
- * @param vnet           the network or bridge name the NIC is connected to (virt-v2v's "vnet")
+ * @param networkName    the network (port group) name exactly as the source writes it, if any
+ * @param vnet           the network or bridge name the NIC is connected to (virt-v2v's "vnet"; the NIC's
+ *                       own name when the source gives none)
  * @param vnetType       whether {@link #vnet} names a network or a bridge
  * @param connection     VMware's connection type, for the record
  * @param portgroup      the distributed switch port group, for vSphere distributed switches
  * @param startConnected whether the NIC is connected at power-on
  */
-public record SourceNic(int index, Optional<String> model, Optional<String> mac, MacType macType, String vnet,
+public record SourceNic(int index, Optional<String> model, Optional<String> mac, MacType macType,
+                        Optional<String> networkName, String vnet,
                         VnetType vnetType, Connection connection, Optional<String> portgroup,
                         boolean startConnected) {
 
@@ -55,6 +58,6 @@ public record SourceNic(int index, Optional<String> model, Optional<String> mac,
     public enum Connection { BRIDGED, NAT, HOSTONLY, CUSTOM, DISTRIBUTED_SWITCH, UNSPECIFIED }
 
     public SourceNic withVnet(VnetType type, String name) {
-        return new SourceNic(index, model, mac, macType, name, type, connection, portgroup, startConnected);
+        return new SourceNic(index, model, mac, macType, networkName, name, type, connection, portgroup, startConnected);
     }
 }

@@ -142,6 +142,7 @@ public final class PrintSource {
             nic.model().ifPresent(m -> n.put("model", m));
             nic.mac().ifPresent(m -> n.put("mac", m));
             n.put("mac_type", nic.macType().name().toLowerCase());
+            nic.networkName().ifPresent(v -> n.put("network_name", v));
             n.put("vnet", nic.vnet());
             n.put("vnet_type", nic.vnetType().libvirtName());
             n.put("connection", nic.connection().name().toLowerCase().replace('_', '-'));

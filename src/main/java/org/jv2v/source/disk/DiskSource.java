@@ -51,7 +51,7 @@ public final class DiskSource {
                     images.get(i).toString(), new DiskLocation.LocalFile(p), Optional.of(formatHint(p)),
                     OptionalLong.empty()));
         }
-        b.nics.add(new SourceNic(0, Optional.empty(), Optional.empty(), SourceNic.MacType.UNKNOWN, "default",
+        b.nics.add(new SourceNic(0, Optional.empty(), Optional.empty(), SourceNic.MacType.UNKNOWN, Optional.empty(), "default",
                 SourceNic.VnetType.NETWORK, SourceNic.Connection.UNSPECIFIED, Optional.empty(), true));
         return b.build();
     }

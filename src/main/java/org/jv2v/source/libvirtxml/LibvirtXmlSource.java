@@ -379,7 +379,7 @@ public final class LibvirtXmlSource {
                 continue;
             }
             String name = vnet.get().isEmpty() ? "eth" + i : vnet.get();
-            out.add(new SourceNic(i, model, mac, SourceNic.MacType.UNKNOWN, name, vt,
+            out.add(new SourceNic(i, model, mac, SourceNic.MacType.UNKNOWN, vnet.filter(v -> !v.isEmpty()), name, vt,
                     vt == SourceNic.VnetType.BRIDGE ? SourceNic.Connection.BRIDGED : SourceNic.Connection.UNSPECIFIED,
                     Optional.empty(), true));
         }

@@ -519,7 +519,7 @@ public final class OvaSource {
             // as virt-v2v reads OVFs: a named connection is a bridge, else a network named after the NIC
             String vnet = connection.orElse("eth" + index);
             SourceNic.VnetType vt = connection.isPresent() ? SourceNic.VnetType.BRIDGE : SourceNic.VnetType.NETWORK;
-            b.nics.add(new SourceNic(index, model, mac, SourceNic.MacType.UNKNOWN, vnet, vt, connection.isPresent() ? SourceNic.Connection.BRIDGED
+            b.nics.add(new SourceNic(index, model, mac, SourceNic.MacType.UNKNOWN, connection, vnet, vt, connection.isPresent() ? SourceNic.Connection.BRIDGED
                     : SourceNic.Connection.UNSPECIFIED, Optional.empty(),
                     !"false".equalsIgnoreCase(i.get("AutomaticAllocation").orElse("true"))));
         }

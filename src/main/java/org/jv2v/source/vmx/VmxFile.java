@@ -265,9 +265,9 @@ final class VmxFile {
         }
         for (int i = 0; i < key.length(); i++) {
             char c = key.charAt(i);
-            boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-                    || c == '.' || c == '_' || c == ':' || c == '-' || c == '@' || c == '[' || c == ']' || c == '/';
-            if (!ok) {
+            // VMware keys are words joined by '.', ':' and the like, and even wildcards
+            // ("pciPassthru*.present"); whitespace and quotes never appear in them.
+            if (Character.isWhitespace(c) || c == '"' || Character.isISOControl(c)) {
                 throw BadInputException.atLine(file, line, "invalid character '" + c + "' in key '" + key + "'");
             }
         }

@@ -517,7 +517,8 @@ public final class VmxSource {
                 warnAt(macKey, ns + ": '" + mac.get() + "' is not a MAC address: ignored");
                 mac = Optional.empty();
             }
-            mac = mac.map(s -> s.toLowerCase(Locale.ROOT));
+            // an all-zero MAC is VMware's placeholder (NSX opaque networks write it): no MAC at all
+            mac = mac.map(s -> s.toLowerCase(Locale.ROOT)).filter(s -> !s.equals("00:00:00:00:00:00"));
             Optional<String> networkName = vmx.get(ns + ".networkName");
             String conn = vmx.get(ns + ".connectionType").map(s -> s.strip().toLowerCase(Locale.ROOT)).orElse("");
             SourceNic.Connection connection;
@@ -537,7 +538,7 @@ public final class VmxSource {
             SourceNic.VnetType vnetType = connection == SourceNic.Connection.BRIDGED
                     ? SourceNic.VnetType.BRIDGE : SourceNic.VnetType.NETWORK;
             String vnet = networkName.orElse(ns);
-            nics.add(new SourceNic(index, model, mac, macType, vnet, vnetType, connection,
+            nics.add(new SourceNic(index, model, mac, macType, networkName, vnet, vnetType, connection,
                     vmx.get(ns + ".dvs.portgroupId"), vmx.isTrue(ns + ".startConnected", true)));
         }
         nics.sort(Comparator.comparingInt(SourceNic::index));
