@@ -13,6 +13,7 @@ import org.jv2v.model.SourceVm;
 import org.jv2v.source.DatastoreMap;
 import org.jv2v.testing.Checksums;
 import org.jv2v.testing.Corpus;
+import org.jv2v.testing.LibvirtCorpusGuests;
 import org.jv2v.testing.Tools;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -52,7 +53,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * is not mapped and "ds" is mapped to an empty folder, so their files are absent.
  */
 class LibvirtConformanceTest {
-    private static final Pattern BRACKET = Pattern.compile("^\\[([^\\]]+)\\] (.*)$");
     private static final UUID ZERO = new UUID(0, 0);
 
     @TempDir
@@ -62,8 +62,7 @@ class LibvirtConformanceTest {
     @BeforeAll
     static void template() throws Exception {
         Tools.require("qemu-img");
-        templateVmdk = work.resolve("template.vmdk");
-        Tools.run("qemu-img", "create", "-q", "-f", "vmdk", templateVmdk.toString(), "1M");
+        templateVmdk = LibvirtCorpusGuests.templateVmdk(work);
     }
 
     /** Agreement counts of one field. */
@@ -82,31 +81,20 @@ class LibvirtConformanceTest {
     @Test
     void agreesWithLibvirtFieldByField() throws Exception {
         Path corpus = Corpus.require("libvirt-vmx2xml");
-        List<String> cases = Files.readAllLines(corpus.resolve("TESTS.txt")).stream()
-                .map(String::strip).filter(s -> !s.isEmpty()).toList();
-        assertThat(cases).hasSize(84);
+        List<LibvirtCorpusGuests.Guest> guests = LibvirtCorpusGuests.prepare(corpus, work, templateVmdk);
+        assertThat(guests).hasSize(84);
         int failCases = 0;
         int readCases = 0;
-        for (String line : cases) {
-            boolean mustFail = line.startsWith("FAIL:");
-            String name = mustFail ? line.substring(5) : line;
-            Path caseDir = work.resolve(name);
-            Path dsRoot = caseDir.resolve("datastore");
-            Path vmxDir = dsRoot.resolve("directory");
-            Files.createDirectories(vmxDir);
-            Path vmx = vmxDir.resolve(name + ".vmx");
-            Files.copy(corpus.resolve(name + ".vmx"), vmx);
+        for (LibvirtCorpusGuests.Guest g : guests) {
+            String name = g.name();
+            Path vmx = g.vmx();
             if (name.equals("esx-in-the-wild-11")) {
                 // the documented corpus defect must be exactly that: no scsi1 device in the .vmx
                 assertThat(Files.readString(vmx)).doesNotContainIgnoringCase("scsi1");
             }
-            Map<String, Path> map = new TreeMap<>();
-            map.put("datastore", dsRoot);
-            Files.createDirectories(caseDir.resolve("ds-ds"));
-            map.put("ds", caseDir.resolve("ds-ds"));
-            if (mustFail) {
+            if (g.mustFail()) {
                 failCases++;
-                assertThatThrownBy(() -> VmxSource.read(vmx, DatastoreMap.of(map), w -> { }))
+                assertThatThrownBy(() -> VmxSource.read(vmx, g.datastores(), w -> { }))
                         .as(name + " must be refused")
                         .isInstanceOf(BadInputException.class)
                         .satisfies(e -> {
@@ -118,29 +106,12 @@ class LibvirtConformanceTest {
                         });
                 continue;
             }
-            Document xml = parse(corpus.resolve(name + ".xml"));
-            // create every file libvirt's XML names, where its datastore is mapped
-            for (Element disk : elements(xml.getDocumentElement(), "disk")) {
-                Optional<Element> src = child(disk, "source");
-                if (src.isPresent() && src.get().hasAttribute("file")) {
-                    Path local = localPath(src.get().getAttribute("file"), caseDir, map);
-                    Files.createDirectories(local.getParent());
-                    if (Files.exists(local)) {
-                        continue; // named twice
-                    }
-                    if (disk.getAttribute("device").equals("disk")) {
-                        Files.copy(templateVmdk, local);
-                    } else {
-                        Files.writeString(local, "placeholder media\n");
-                    }
-                }
-            }
-            var before = Checksums.of(caseDir);
+            var before = Checksums.of(g.dir());
             List<String> warnings = new ArrayList<>();
-            SourceVm vm = VmxSource.read(vmx, DatastoreMap.of(map), warnings::add);
-            assertThat(Checksums.of(caseDir)).as("source untouched").isEqualTo(before);
+            SourceVm vm = VmxSource.read(vmx, g.datastores(), warnings::add);
+            assertThat(Checksums.of(g.dir())).as("source untouched").isEqualTo(before);
             readCases++;
-            compare(name, xml, vm, caseDir, map);
+            compare(name, g.expected(), vm, g.dir(), g.map());
         }
         assertThat(failCases).isEqualTo(2);
         assertThat(readCases).isEqualTo(82);
@@ -376,21 +347,7 @@ class LibvirtConformanceTest {
 
     /** A file name as libvirt writes it ("[ds] rel" or absolute) to where the test put it. */
     private static Path localPath(String libvirt, Path caseDir, Map<String, Path> map) {
-        Matcher m = BRACKET.matcher(libvirt);
-        if (m.matches()) {
-            Path root = map.computeIfAbsent(m.group(1), ds -> caseDir.resolve("ds-" + ds));
-            return root.resolve(m.group(2)).normalize();
-        }
-        assertThat(libvirt).startsWith("/");
-        Path parent = Path.of(libvirt).getParent();
-        Path local = map.computeIfAbsent(parent.toString(), p -> caseDir.resolve("abs" + p));
-        return local.resolve(Path.of(libvirt).getFileName()).normalize();
-    }
-
-    private static Document parse(Path file) throws Exception {
-        DocumentBuilderFactory f = DocumentBuilderFactory.newInstance();
-        f.setFeature("http://apache.org/xml/features/disallow-doctype-decl", true);
-        return f.newDocumentBuilder().parse(file.toFile());
+        return new LibvirtCorpusGuests.Guest("", false, null, caseDir, null, map).localPath(libvirt);
     }
 
     private static List<Element> elements(Element parent, String tag) {
