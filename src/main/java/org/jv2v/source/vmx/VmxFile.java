@@ -71,8 +71,19 @@ final class VmxFile {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = ch.size();
             if (size > MAX_FILE_BYTES) {
-                throw BadInputException.inFile(file, "not a VMX file: " + size + " bytes is larger than the "
-                        + MAX_FILE_BYTES + " bytes any VMware .vmx has");
+                // read no more than the cap, to name the line where the file outgrows any real .vmx
+                ByteBuffer head = ByteBuffer.allocate((int) MAX_FILE_BYTES);
+                while (head.hasRemaining() && ch.read(head) >= 0) {
+                    // fill
+                }
+                int line = 1;
+                for (int i = 0; i < head.position(); i++) {
+                    if (head.get(i) == '\n') {
+                        line++;
+                    }
+                }
+                throw BadInputException.atLine(file, line, "the file goes on past " + MAX_FILE_BYTES + " bytes ("
+                        + size + " in all): not a VMX file VMware would write");
             }
             ByteBuffer buf = ByteBuffer.allocate((int) size);
             while (buf.hasRemaining() && ch.read(buf) >= 0) {
@@ -417,27 +428,17 @@ final class VmxFile {
         }
     }
 
-    /** The first dotted component of every live key, lower case ("scsi0:1", "ethernet0", "displayname"). */
+    /** The first dotted component of every live key, lower case ("scsi0:1", "ethernet0"); switched-off ones excluded. */
     TreeSet<String> namespaces() {
         TreeSet<String> out = new TreeSet<>();
-        for (String k : entries.keySet()) {
+        for (var e : entries.entrySet()) {
+            String k = e.getKey();
             int dot = k.indexOf('.');
-            if (dot > 0 && !disabled(k)) {
+            if (dot > 0 && !disabled(k) && !(k.equals(k.substring(0, dot) + ".present") && isFalse(e.getValue().value()))) {
                 out.add(k.substring(0, dot));
             }
         }
         return out;
-    }
-
-    /** Whether any live key lies under {@code ns} (other than its {@code present} flag). */
-    boolean hasSettingsUnder(String ns) {
-        String p = ns.toLowerCase(Locale.ROOT) + ".";
-        for (String k : entries.keySet()) {
-            if (k.startsWith(p) && !k.equals(p + "present") && !disabled(k)) {
-                return true;
-            }
-        }
-        return false;
     }
 
     static boolean isTrue(String v) {
