@@ -103,10 +103,13 @@ class BadInputTest {
     void hundredMegabytesOfKeys() throws Exception {
         try (OutputStream o = Files.newOutputStream(vmx)) {
             o.write(GOOD.getBytes(StandardCharsets.UTF_8));
-            byte[] line = "guestinfo.key0000000 = \"0123456789012345678901234567890123456789\"\n"
-                    .getBytes(StandardCharsets.US_ASCII);
-            for (long written = 0; written < 100L << 20; written += line.length) {
-                o.write(line);
+            StringBuilder block = new StringBuilder();
+            for (int i = 0; block.length() < (1 << 20); i++) {
+                block.append("guestinfo.key").append(i).append(" = \"0123456789012345678901234567890123456789\"\n");
+            }
+            byte[] bytes = block.toString().getBytes(StandardCharsets.US_ASCII);
+            for (int i = 0; i < 100; i++) {
+                o.write(bytes);
             }
         }
         assertThat(Files.size(vmx)).isGreaterThan(100L << 20);
