@@ -25,7 +25,8 @@ public enum Bus {
         return switch (this) {
             case IDE -> 2;           // master and slave
             case SATA -> 30;         // AHCI ports VMware exposes per controller
-            case SCSI, VIRTIO_SCSI -> 16;
+            case SCSI -> 65;         // pvscsi's targets 0..64 (others use 0..15)
+            case VIRTIO_SCSI -> 256;
             case NVME -> 64;         // namespaces per VMware NVMe controller
             case VIRTIO_BLK -> 1;
         };
