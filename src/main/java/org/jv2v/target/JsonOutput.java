@@ -58,6 +58,7 @@ public final class JsonOutput {
         t.uuid().ifPresent(u -> o.put("uuid", u.toString()));
         t.genid().ifPresent(g -> o.put("genid", g.toString()));
         o.put("rtc", t.localtimeRtc() ? "localtime" : "utc");
+        t.description().ifPresent(d -> o.put("description", d));
         ArrayNode disks = o.putArray("disks");
         for (TargetDisk d : t.disks()) {
             ObjectNode n = disks.addObject();

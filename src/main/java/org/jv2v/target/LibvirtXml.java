@@ -22,6 +22,7 @@ public final class LibvirtXml {
         x.text("name", t.name());
         t.uuid().ifPresent(u -> x.text("uuid", u.toString()));
         t.genid().ifPresent(g -> x.text("genid", g.toString()));
+        t.description().ifPresent(d -> x.text("description", d));
         long kib = t.memoryBytes() / 1024;
         x.text("memory", String.valueOf(kib), "unit", "KiB");
         x.text("currentMemory", String.valueOf(kib), "unit", "KiB");

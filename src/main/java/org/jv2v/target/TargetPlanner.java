@@ -128,7 +128,7 @@ public final class TargetPlanner {
             if (localtime) {
                 decide("clock", "localtime", "Windows keeps the RTC in local time, as VMware presents it", false);
             }
-            return new TargetVm(name, "x86_64", machine, vm.memoryBytes(), vm.cpu(), uefi, secureBoot,
+            return new TargetVm(name, vm.annotation(), "x86_64", machine, vm.memoryBytes(), vm.cpu(), uefi, secureBoot,
                     vm.biosUuid(), vm.genid(), localtime, disks, drives, controllers, nics, sound, vm.vtpm(),
                     caps.known() && caps.virtioExtras(), decisions);
         }

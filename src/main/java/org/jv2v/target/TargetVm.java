@@ -16,6 +16,7 @@ import java.util.UUID;
  * XML, QEMU script, JSON) only format this; they decide nothing.
  *
  * @param name        target name
+ * @param description the source's notes (VMware annotation), kept for the admin
  * @param arch        "x86_64"
  * @param machine     "q35" or "pc"
  * @param memoryBytes memory
@@ -34,7 +35,7 @@ import java.util.UUID;
  * @param virtioExtras add virtio-rng, virtio-balloon and the guest agent channel
  * @param decisions   the device choices and why, as printed
  */
-public record TargetVm(String name, String arch, String machine, long memoryBytes, Cpu cpu, boolean uefi,
+public record TargetVm(String name, Optional<String> description, String arch, String machine, long memoryBytes, Cpu cpu, boolean uefi,
                        boolean secureBoot, Optional<UUID> uuid, Optional<VmGenId> genid, boolean localtimeRtc,
                        List<TargetDisk> disks, List<TargetDrive> drives, List<ScsiController> scsiControllers,
                        List<TargetNic> nics, Optional<String> sound, boolean tpm, boolean virtioExtras,

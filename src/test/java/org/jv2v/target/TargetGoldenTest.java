@@ -31,6 +31,27 @@ class TargetGoldenTest {
     @TempDir
     Path dir;
 
+    /** The sample guest needs no corpus, so these goldens are checked on every machine. */
+    @ParameterizedTest(name = "samples/tiny -o {0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"local", "qemu", "json"})
+    void sampleGuestMatchesGolden(String mode) throws Exception {
+        Path sample = Corpus.projectDir().resolve("samples/tiny");
+        Path out = Files.createDirectories(dir.resolve("out"));
+        Jv2vRun.Result r = Jv2vRun.ok("-i", "vmx", sample.resolve("tiny.vmx").toString(), "-o", mode, "-os",
+                out.toString(), "--no-copy", "-n", "VM Network:default");
+        try (var files = Files.list(out)) {
+            Path file = files.findFirst().orElseThrow();
+            String text = Files.readString(file).replace(out.toString(), "@OUT@").replace(sample.toString(), "@SRC@");
+            Path golden = GOLDEN.resolve("tiny-" + mode + "." + file.getFileName().toString().replaceAll(".*\\.", ""));
+            if (Boolean.getBoolean("jv2v.golden.update")) {
+                Files.createDirectories(GOLDEN);
+                Files.writeString(golden, text);
+            }
+            assertThat(text).as("golden file " + GOLDEN.relativize(golden) + " (stderr: " + r.stderr() + ")")
+                    .isEqualTo(Files.readString(golden));
+        }
+    }
+
     @ParameterizedTest(name = "{0} -o {1} {2}")
     @CsvSource({
         "test-i-vmx-7, local, native",
