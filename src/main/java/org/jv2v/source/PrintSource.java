@@ -68,16 +68,18 @@ public final class PrintSource {
 
     // ---------------------------------------------------------------- JSON
 
-    private static final JsonNodeFactory F = JsonNodeFactory.instance;
-    private static final JsonMapper MAPPER = JsonMapper.builder().build();
+    /** Built on first use: Jackson takes a noticeable part of a short run's start-up. */
+    private static final class Mapper {
+        static final JsonMapper INSTANCE = JsonMapper.builder().build();
+    }
 
     public static String json(SourceVm vm) {
-        return MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(toJson(vm)) + "\n";
+        return Mapper.INSTANCE.writerWithDefaultPrettyPrinter().writeValueAsString(toJson(vm)) + "\n";
     }
 
     /** The source as JSON: the "source" object of {@code -o json} (schema in doc/json-output.md). */
     public static ObjectNode toJson(SourceVm vm) {
-        ObjectNode o = F.objectNode();
+        ObjectNode o = JsonNodeFactory.instance.objectNode();
         o.put("name", vm.name());
         o.put("hypervisor", vm.hypervisor());
         vm.sourceFile().ifPresent(f -> o.put("file", f.toString()));
