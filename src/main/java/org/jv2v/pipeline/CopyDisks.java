@@ -1,5 +1,7 @@
 package org.jv2v.pipeline;
 
+import org.jv2v.image.PathGuard;
+import org.jv2v.source.Sources;
 import org.jv2v.target.Target;
 import org.jv2v.target.TargetVm;
 
@@ -22,9 +24,10 @@ final class CopyDisks {
             return;
         }
         int n = t.disks().size();
+        PathGuard guard = Sources.guard(r.input(), r.inputs(), r.source());
         for (TargetVm.TargetDisk d : t.disks()) {
             log.stage("Copying disk " + (d.id() + 1) + "/" + n);
-            transfer.copy(d.source(), d, r.target().preallocated(), (done, total) -> { });
+            transfer.copy(d.source(), guard, d, r.target().preallocated(), (done, total) -> { });
         }
     }
 }

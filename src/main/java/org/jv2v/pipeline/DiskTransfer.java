@@ -1,5 +1,6 @@
 package org.jv2v.pipeline;
 
+import org.jv2v.image.PathGuard;
 import org.jv2v.model.SourceDisk;
 import org.jv2v.target.TargetVm.TargetDisk;
 
@@ -27,9 +28,14 @@ public interface DiskTransfer {
 
     /**
      * Copies {@code source} into {@code target.file()} (created or truncated), in
-     * {@code target.format()}, preallocated if asked. Must leave the source untouched.
+     * {@code target.format()}, preallocated if asked. Must leave the source untouched. The source is
+     * {@link org.jv2v.model.DiskLocation.LocalFile} (any image format; a VMDK's descriptor) or
+     * {@link org.jv2v.model.DiskLocation.ArchiveMember} (a disk inside an OVA tar, at an offset,
+     * possibly gzip-compressed). {@code guard} holds the folders its descriptors may name (for
+     * {@code OpenContext.of(guard)}).
      */
-    void copy(SourceDisk source, TargetDisk target, boolean preallocated, Progress progress) throws IOException;
+    void copy(SourceDisk source, PathGuard guard, TargetDisk target, boolean preallocated, Progress progress)
+            throws IOException;
 
     DiskTransfer NOT_WIRED = new DiskTransfer() {
         @Override
@@ -38,7 +44,8 @@ public interface DiskTransfer {
         }
 
         @Override
-        public void copy(SourceDisk source, TargetDisk target, boolean preallocated, Progress progress) {
+        public void copy(SourceDisk source, PathGuard guard, TargetDisk target, boolean preallocated,
+                         Progress progress) {
             throw new IllegalStateException("disk copying is not wired into this build");
         }
     };
