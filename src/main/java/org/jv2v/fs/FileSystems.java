@@ -1,16 +1,16 @@
 package org.jv2v.fs;
 
 import org.jv2v.fs.ext.ExtFormat;
+import org.jv2v.fs.xfs.XfsFormat;
 import org.jv2v.image.BlockDevice;
 
 import java.io.IOException;
 import java.util.List;
 import java.util.Optional;
 
-/** Every filesystem format jv2v reads, in probe order. Add new formats to the list. */
+/** Every filesystem jv2v can read, and which of them a device holds. Add new formats to the list. */
 public final class FileSystems {
-    private static final List<FileSystemFormat> FORMATS = List.of(
-            new ExtFormat());
+    private static final List<FileSystemFormat> FORMATS = List.of(new ExtFormat(), new XfsFormat());
 
     private FileSystems() {}
 
@@ -18,7 +18,7 @@ public final class FileSystems {
         return FORMATS;
     }
 
-    /** The first format that recognises {@code device}, if any. */
+    /** The first format whose probe recognises the device, if any. */
     public static Optional<FileSystemFormat> probe(BlockDevice device) throws IOException {
         for (FileSystemFormat f : FORMATS) {
             if (f.probe(device)) {
