@@ -17,7 +17,7 @@ public final class Images {
     static final int PROBE_BYTES = 64 * 1024;
 
     /** Every known format; raw last, as the fallback that accepts anything. */
-    private static final List<ImageFormat> FORMATS = List.of();
+    private static final List<ImageFormat> FORMATS = List.of(new org.jv2v.image.vmdk.VmdkFormat());
 
     private Images() {}
 

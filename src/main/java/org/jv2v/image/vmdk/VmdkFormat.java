@@ -1,0 +1,270 @@
+package org.jv2v.image.vmdk;
+
+import org.jv2v.BadInputException;
+import org.jv2v.image.BlockDevice;
+import org.jv2v.image.ImageFormat;
+import org.jv2v.image.OpenContext;
+import org.jv2v.image.OpenedImage;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * VMware's disk format, every layout: monolithicSparse, twoGbMaxExtentSparse, monolithicFlat,
+ * twoGbMaxExtentFlat, vmfs (flat and thin), streamOptimized (OVA disks), and snapshot deltas
+ * (hosted sparse, vmfsSparse/COWD, SEsparse) over their parents, found through
+ * {@code parentFileNameHint} and checked by CID. Everything is opened read-only.
+ *
+ * <p>{@link #open} returns the merged view of the whole chain; its {@code backing()} is the parent
+ * layer. The device's {@code blockStatus} is cheap (grain tables only, cached within a fixed
+ * budget) and exact. Reads of compressed grains are inflated on several threads: read in large
+ * pieces (1 MiB or more) for speed.
+ */
+public final class VmdkFormat implements ImageFormat {
+
+    /** createType values whose data lives on a device, not in files jv2v could read. */
+    private static final Set<String> DEVICE_TYPES = Set.of("fullDevice", "partitionedDevice", "vmfsRaw", "vmfsRDM",
+            "vmfsRDMP", "vmfsRawDeviceMap", "vmfsPassthroughRawDeviceMap");
+    private static final Set<String> FILE_TYPES = Set.of("monolithicSparse", "monolithicFlat", "twoGbMaxExtentSparse",
+            "twoGbMaxExtentFlat", "streamOptimized", "vmfs", "vmfsThin", "vmfsPreallocated", "vmfsEagerZeroedThick",
+            "vmfsSparse", "seSparse", "custom");
+
+    @Override
+    public String name() {
+        return "vmdk";
+    }
+
+    @Override
+    public int probe(ByteBuffer head, Path file, long fileSize) {
+        ByteBuffer b = head.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        int p = b.position();
+        int n = b.remaining();
+        if (n >= 4 && (b.getInt(p) == VmdkDescriptor.SPARSE_MAGIC || b.getInt(p) == VmdkDescriptor.COWD_MAGIC)) {
+            return 100;
+        }
+        if (n >= 16 && b.getLong(p) == SeSparseHeader.CONST_MAGIC && b.getLong(p + 8) == SeSparseHeader.VERSION_2_1) {
+            return 100;
+        }
+        if (n == 0 || fileSize > VmdkDescriptor.MAX_BYTES) {
+            return 0;
+        }
+        byte[] text = new byte[Math.min(n, 4096)];
+        b.get(p, text);
+        for (String line : new String(text, StandardCharsets.ISO_8859_1).split("\n")) {
+            String t = line.strip();
+            if (t.startsWith("# Disk DescriptorFile")) {
+                return 100;
+            }
+            if (!t.isEmpty() && !t.startsWith("#")) {
+                return t.matches("version\\s*=\\s*\"?[123]\"?") ? 100 : 0;
+            }
+        }
+        return 0;
+    }
+
+    @Override
+    public OpenedImage open(Path file, OpenContext context) throws IOException {
+        return open(file, context, new GrainTableCache()).image();
+    }
+
+    /** Reads the descriptor (text or embedded) of a VMDK: shorthand for {@link VmdkDescriptor#read}. */
+    public static VmdkDescriptor descriptor(Path file) throws IOException {
+        return VmdkDescriptor.read(file);
+    }
+
+    /** An opened layer and the descriptor it came with (none for a bare COWD/SEsparse/split piece). */
+    private record Layer(OpenedImage image, Optional<VmdkDescriptor> descriptor) {}
+
+    private Layer open(Path file, OpenContext ctx, GrainTableCache cache) throws IOException {
+        List<Closeable> opened = new ArrayList<>();
+        try {
+            FileChannel ch;
+            try {
+                ch = FileChannel.open(file, StandardOpenOption.READ);
+            } catch (NoSuchFileException e) {
+                throw BadInputException.inFile(file, "no such file");
+            }
+            opened.add(ch);
+            long fsize = ch.size();
+            ByteBuffer head = ByteBuffer.allocate((int) Math.min(fsize, 16)).order(ByteOrder.LITTLE_ENDIAN);
+            Io.readFully(ch, head, 0, file, "header");
+            head.flip();
+            int magic = head.remaining() >= 4 ? head.getInt(0) : 0;
+            long magic64 = head.remaining() >= 8 ? head.getLong(0) : 0;
+            Set<Path> files = new LinkedHashSet<>();
+            files.add(file);
+            List<VmdkExtent> extents = new ArrayList<>();
+            VmdkDescriptor desc = null;
+            String subformat;
+            if (magic == VmdkDescriptor.SPARSE_MAGIC) {
+                GrainExtent g = GrainExtent.openHosted(file, ch, cache);
+                extents.add(g);
+                ByteBuffer hb = ByteBuffer.allocate(SparseHeader.SIZE);
+                Io.readFully(ch, hb, 0, file, "sparse extent header");
+                SparseHeader h = SparseHeader.read(hb.flip(), file, 0);
+                if (h.descriptorOffset() != 0) {
+                    desc = VmdkDescriptor.readEmbedded(ch, file, h);
+                }
+                subformat = desc != null ? desc.createType() : g.compressed() ? "streamOptimized" : "monolithicSparse";
+            } else if (magic == VmdkDescriptor.COWD_MAGIC) {
+                extents.add(GrainExtent.openCowd(file, ch, cache));
+                subformat = "vmfsSparse";
+            } else if (magic64 == SeSparseHeader.CONST_MAGIC) {
+                extents.add(GrainExtent.openSeSparse(file, ch, cache));
+                subformat = "seSparse";
+            } else {
+                desc = VmdkDescriptor.readText(ch, file, fsize);
+                ch.close();
+                subformat = desc.createType();
+                checkCreateType(desc);
+                for (VmdkDescriptor.ExtentLine line : desc.extents()) {
+                    extents.add(openExtent(desc, line, ctx, cache, opened));
+                }
+                files.addAll(desc.extentPaths(ctx.guard()));
+            }
+            opened.addAll(extents);
+
+            Optional<Layer> parent = Optional.empty();
+            if (desc != null && desc.hasParent()) {
+                parent = Optional.of(openParent(file, desc, ctx, cache));
+                opened.add(parent.get().image().device());
+            }
+            String name = file + " (vmdk " + subformat + ")";
+            BlockDevice parentDevice = parent.map(l -> l.image().device()).orElse(null);
+            VmdkDevice device = new VmdkDevice(name, extents, parentDevice);
+            OpenedImage image = new OpenedImage("vmdk", subformat, file, List.copyOf(files), device,
+                    parent.map(Layer::image));
+            return new Layer(image, Optional.ofNullable(desc));
+        } catch (IOException | RuntimeException | Error e) {
+            for (Closeable c : opened.reversed()) {
+                try {
+                    c.close();
+                } catch (IOException suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+            }
+            throw e;
+        }
+    }
+
+    private static void checkCreateType(VmdkDescriptor desc) {
+        String t = desc.createType();
+        int line = desc.line("createType");
+        if (DEVICE_TYPES.contains(t)) {
+            throw VmdkDescriptor.error(desc.file(), desc.offset(), line, "createType \"" + t + "\": the disk's data "
+                    + "lives on a physical device or LUN, not in a file; copy the device itself");
+        }
+        if (!FILE_TYPES.contains(t)) {
+            throw VmdkDescriptor.error(desc.file(), desc.offset(), line, "unknown createType \"" + t + "\"");
+        }
+        if (desc.extents().isEmpty()) {
+            throw BadInputException.inFile(desc.file(), "descriptor has no extent lines");
+        }
+    }
+
+    private static VmdkExtent openExtent(VmdkDescriptor desc, VmdkDescriptor.ExtentLine line, OpenContext ctx,
+                                         GrainTableCache cache, List<Closeable> opened) throws IOException {
+        Path file = desc.file();
+        if (line.access() == VmdkDescriptor.Access.NOACCESS) {
+            throw VmdkDescriptor.error(file, desc.offset(), line.line(), "NOACCESS extent: its data cannot be read");
+        }
+        if (line.kind().isDevice()) {
+            throw VmdkDescriptor.error(file, desc.offset(), line.line(), line.kind() + " extent: raw device mapping; "
+                    + "the data lives on a LUN, not in a file; copy the LUN itself");
+        }
+        if (line.kind() == VmdkDescriptor.ExtentKind.ZERO) {
+            return new ZeroExtent(line.bytes());
+        }
+        String where = desc.where(line.line());
+        Path path = ctx.guard().resolve(file, line.fileName().orElseThrow(), "extent file", where);
+        FileChannel ch;
+        try {
+            ch = FileChannel.open(path, StandardOpenOption.READ);
+        } catch (NoSuchFileException e) {
+            throw VmdkDescriptor.error(file, desc.offset(), line.line(), "extent file '" + line.fileName().get()
+                    + "' not found");
+        }
+        opened.add(ch);
+        if (line.kind().isFlat()) {
+            long need = (line.offset() + line.sectors()) * 512;
+            if (ch.size() < need) {
+                throw VmdkDescriptor.error(file, desc.offset(), line.line(), "extent file '" + line.fileName().get()
+                        + "' has " + ch.size() + " bytes, the extent needs " + need + " (truncated file?)");
+            }
+            return new FlatExtent(path, ch, line.offset() * 512, line.bytes());
+        }
+        ByteBuffer head = ByteBuffer.allocate((int) Math.min(ch.size(), 16)).order(ByteOrder.LITTLE_ENDIAN);
+        Io.readFully(ch, head, 0, path, "header");
+        head.flip();
+        GrainExtent g;
+        if (line.kind() == VmdkDescriptor.ExtentKind.SESPARSE) {
+            g = GrainExtent.openSeSparse(path, ch, cache);
+        } else if (head.remaining() >= 4 && head.getInt(0) == VmdkDescriptor.SPARSE_MAGIC) {
+            g = GrainExtent.openHosted(path, ch, cache);
+        } else if (head.remaining() >= 4 && head.getInt(0) == VmdkDescriptor.COWD_MAGIC) {
+            g = GrainExtent.openCowd(path, ch, cache);
+        } else {
+            throw BadInputException.atOffset(path, "magicNumber", 0, "not a sparse extent (neither KDMV nor COWD), "
+                    + "but " + desc.file().getFileName() + " " + where + " says " + line.kind());
+        }
+        if (g.size() != line.bytes()) {
+            throw VmdkDescriptor.error(file, desc.offset(), line.line(), "extent of " + line.sectors()
+                    + " sectors, but the capacity in the header of '" + line.fileName().get() + "' is "
+                    + g.size() / 512 + " sectors");
+        }
+        return g;
+    }
+
+    private Layer openParent(Path file, VmdkDescriptor desc, OpenContext ctx, GrainTableCache cache)
+            throws IOException {
+        int hintLine = desc.line("parentFileNameHint");
+        Path parentPath = desc.parentPath(ctx.guard()).orElseThrow();
+        OpenContext parentCtx = ctx.forBacking(file, parentPath);
+        if (!Files.isRegularFile(parentPath)) {
+            throw VmdkDescriptor.error(file, desc.offset(), hintLine, "parent '" + desc.parentFileNameHint().get()
+                    + "' not found");
+        }
+        ByteBuffer head;
+        long psize;
+        try (FileChannel ch = FileChannel.open(parentPath, StandardOpenOption.READ)) {
+            psize = ch.size();
+            head = ByteBuffer.allocate((int) Math.min(psize, 4096));
+            Io.readFully(ch, head, 0, parentPath, "header");
+            head.flip();
+        }
+        if (probe(head, parentPath, psize) == 0) {
+            throw VmdkDescriptor.error(file, desc.offset(), hintLine, "parent '" + desc.parentFileNameHint().get()
+                    + "' is not a VMDK");
+        }
+        Layer parent = open(parentPath, parentCtx, cache);
+        try {
+            if (parent.descriptor().isEmpty()) {
+                throw VmdkDescriptor.error(file, desc.offset(), hintLine, "parent '" + desc.parentFileNameHint().get()
+                        + "' has no descriptor, so its CID cannot be checked");
+            }
+            long cid = parent.descriptor().get().cid();
+            if (cid != desc.parentCid()) {
+                throw VmdkDescriptor.error(file, desc.offset(), desc.line("parentCID"), String.format(
+                        "parentCID %08x does not match CID %08x of parent '%s': the parent changed after this "
+                                + "snapshot was taken", desc.parentCid(), cid, desc.parentFileNameHint().get()));
+            }
+            return parent;
+        } catch (RuntimeException e) {
+            parent.image().close();
+            throw e;
+        }
+    }
+}
