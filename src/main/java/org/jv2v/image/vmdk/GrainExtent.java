@@ -49,8 +49,14 @@ final class GrainExtent implements VmdkExtent {
     static final long MAX_GD_ENTRIES = 1L << 22;
     /** Decompressed grains kept for reads smaller than a grain (a file system being inspected). */
     private static final int RECENT_GRAINS = 16;
-    /** Bytes read at once for a group of compressed grains that lie together in the file. */
-    private static final int MAX_GROUP_BYTES = 8 << 20;
+    /**
+     * Bytes read at once for a group of compressed grains that lie together in the file: the
+     * compressed form of a 4 MiB read. Group buffers are pooled (direct, never garbage): at most
+     * {@link #POOLED_GROUPS} of them are kept.
+     */
+    private static final int MAX_GROUP_BYTES = 4 << 20;
+    private static final int POOLED_GROUPS = 8;
+    private static final ConcurrentLinkedQueue<ByteBuffer> GROUPS = new ConcurrentLinkedQueue<>();
     /** Bytes read past the last grain of a group: its marker and usually all of its data. */
     private static final int GROUP_TAIL = 4096;
     private static final int MARKER_BYTES = 12;     // 0x00 lba (u64), 0x08 size (u32), 0x0c data
@@ -297,7 +303,7 @@ final class GrainExtent implements VmdkExtent {
         long at = gdSector * 512;
         if (entries > 0 && (gdSector <= 0 || gdSector > ch.size() / 512 || at + entries * 4 > ch.size())) {
             throw BadInputException.atOffset(file, field, fieldAt, "grain directory at sector " + gdSector
-                    + " (" + entries + " entries) lies past the end of the file (" + ch.size() + " bytes)");
+                    + " (" + entries + " entries) is not inside the file (" + ch.size() + " bytes; truncated file?)");
         }
         int[] gd = new int[(int) entries];
         ByteBuffer b = ByteBuffer.allocate((int) Math.min(entries * 4, 1 << 20)).order(ByteOrder.LITTLE_ENDIAN);
@@ -507,28 +513,42 @@ final class GrainExtent implements VmdkExtent {
         sorted.sort(Comparator.comparingLong(Piece::fileOffset));
         long maxSpan = MARKER_BYTES + 2L * grainBytes + 512;
         List<Callable<Void>> tasks = new ArrayList<>(sorted.size());
-        for (int i = 0; i < sorted.size(); ) {
-            int j = i;
-            long start = sorted.get(i).fileOffset();
-            while (j + 1 < sorted.size()
-                    && sorted.get(j + 1).fileOffset() - sorted.get(j).fileOffset() <= maxSpan
-                    && sorted.get(j + 1).fileOffset() - start + GROUP_TAIL <= MAX_GROUP_BYTES) {
-                j++;
+        List<ByteBuffer> borrowed = new ArrayList<>();
+        try {
+            for (int i = 0; i < sorted.size(); ) {
+                int j = i;
+                long start = sorted.get(i).fileOffset();
+                while (j + 1 < sorted.size()
+                        && sorted.get(j + 1).fileOffset() - sorted.get(j).fileOffset() <= maxSpan
+                        && sorted.get(j + 1).fileOffset() - start + GROUP_TAIL <= MAX_GROUP_BYTES) {
+                    j++;
+                }
+                long end = Math.min(fileSize, sorted.get(j).fileOffset() + GROUP_TAIL);
+                ByteBuffer group = GROUPS.poll();
+                if (group == null) {
+                    group = ByteBuffer.allocateDirect(MAX_GROUP_BYTES);
+                }
+                borrowed.add(group);
+                group.clear().limit((int) (end - start));
+                Io.readFully(channel, group, start, file, "compressed grains");
+                ByteBuffer bytes = group.flip().asReadOnlyBuffer();
+                for (int k = i; k <= j; k++) {
+                    Piece p = sorted.get(k);
+                    tasks.add(() -> {
+                        inflatePiece(dst, base, p, bytes, start);
+                        return null;
+                    });
+                }
+                i = j + 1;
             }
-            long end = Math.min(fileSize, sorted.get(j).fileOffset() + GROUP_TAIL);
-            ByteBuffer group = ByteBuffer.allocate((int) (end - start));
-            Io.readFully(channel, group, start, file, "compressed grains");
-            byte[] bytes = group.array();
-            for (int k = i; k <= j; k++) {
-                Piece p = sorted.get(k);
-                tasks.add(() -> {
-                    inflatePiece(dst, base, p, bytes, start);
-                    return null;
-                });
+            runAll(tasks);
+        } finally {
+            for (ByteBuffer g : borrowed) {
+                if (GROUPS.size() < POOLED_GROUPS) {
+                    GROUPS.offer(g);
+                }
             }
-            i = j + 1;
         }
-        runAll(tasks);
     }
 
     private static void runAll(List<Callable<Void>> tasks) throws IOException {
@@ -569,7 +589,7 @@ final class GrainExtent implements VmdkExtent {
      * Inflates the grain of {@code p} into its place in {@code dst}; {@code group} holds the file's
      * bytes from {@code groupStart} when already read.
      */
-    private void inflatePiece(ByteBuffer dst, int base, Piece p, byte[] group, long groupStart) throws IOException {
+    private void inflatePiece(ByteBuffer dst, int base, Piece p, ByteBuffer group, long groupStart) throws IOException {
         int grainLen = grainLength(p.grain());
         if (p.inGrain() == 0 && p.len() == grainLen) {
             inflateGrain(p.grain(), p.fileOffset(), group, groupStart, dst.slice(base + p.at(), p.len()));
@@ -590,18 +610,19 @@ final class GrainExtent implements VmdkExtent {
     }
 
     /** Inflates the compressed grain at {@code at} into all of {@code out} (exactly the grain's bytes). */
-    private void inflateGrain(long grain, long at, byte[] group, long groupStart, ByteBuffer out) throws IOException {
-        byte[] in = group;
+    private void inflateGrain(long grain, long at, ByteBuffer group, long groupStart, ByteBuffer out)
+            throws IOException {
+        ByteBuffer in = group;
         int inOff = group == null ? 0 : (int) (at - groupStart);
         int dataOff;
         int dataLen;
         if (markers) {
-            if (in == null || inOff + MARKER_BYTES > in.length) {
+            if (in == null || inOff + MARKER_BYTES > in.limit()) {
                 in = readBytes(at, (int) Math.min(fileSize - at, GROUP_TAIL), "grain marker");
                 inOff = 0;
             }
-            ByteBuffer m = ByteBuffer.wrap(in, inOff, MARKER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
-            long size = Integer.toUnsignedLong(m.getInt(inOff + 8));     // 0x08 size of the compressed data
+            // 0x08 size of the compressed data (the group buffer is shared: read it through a duplicate)
+            long size = Integer.toUnsignedLong(in.duplicate().order(ByteOrder.LITTLE_ENDIAN).getInt(inOff + 8));
             if (size == 0) {
                 throw BadInputException.atOffset(file, "grain marker size", at + 8, "grain " + grain
                         + " points at a metadata marker (compressed size 0), not at grain data");
@@ -616,7 +637,7 @@ final class GrainExtent implements VmdkExtent {
             }
             dataLen = (int) size;
             dataOff = inOff + MARKER_BYTES;
-            if (dataOff + dataLen > in.length) {
+            if (dataOff + dataLen > in.limit()) {
                 in = readBytes(at + MARKER_BYTES, dataLen, "compressed grain");
                 dataOff = 0;
             }
@@ -630,7 +651,7 @@ final class GrainExtent implements VmdkExtent {
             inf = new Inflater();
         }
         try {
-            inf.setInput(in, dataOff, dataLen);
+            inf.setInput(in.slice(dataOff, dataLen));
             int want = out.remaining();
             while (out.hasRemaining()) {
                 if (inf.inflate(out) == 0 && (inf.finished() || inf.needsInput() || inf.needsDictionary())) {
@@ -670,10 +691,10 @@ final class GrainExtent implements VmdkExtent {
         }
     }
 
-    private byte[] readBytes(long at, int len, String what) throws IOException {
+    private ByteBuffer readBytes(long at, int len, String what) throws IOException {
         ByteBuffer b = ByteBuffer.allocate(len);
         Io.readFully(channel, b, at, file, what);
-        return b.array();
+        return b.flip();
     }
 
     // ------------------------------------------------------------------------------------ status
