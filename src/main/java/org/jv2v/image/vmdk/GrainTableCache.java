@@ -20,7 +20,16 @@ final class GrainTableCache {
 
     private final Map<Key, long[]> tables = new LinkedHashMap<>(256, 0.75f, true);
     private final AtomicInteger ids = new AtomicInteger();
+    private final long budget;
     private long used;
+
+    GrainTableCache() {
+        this(BUDGET_BYTES);
+    }
+
+    GrainTableCache(long budget) {
+        this.budget = budget;
+    }
 
     int newExtentId() {
         return ids.incrementAndGet();
@@ -35,7 +44,7 @@ final class GrainTableCache {
             used += 8L * entries.length + 64;
         }
         var it = tables.entrySet().iterator();
-        while (used > BUDGET_BYTES && it.hasNext()) {
+        while (used > budget && it.hasNext()) {
             used -= 8L * it.next().getValue().length + 64;
             it.remove();
         }
