@@ -1,6 +1,7 @@
 package org.jv2v.image.vmdk;
 
 import org.jv2v.BadInputException;
+import org.jv2v.image.OpenContext;
 import org.jv2v.image.PathGuard;
 
 import java.io.IOException;
@@ -30,7 +31,8 @@ import java.util.regex.Pattern;
  *
  * <p>This is what the .vmx reader asks to learn a disk's size, files and parent chain without
  * opening the data: {@code VmdkDescriptor.read(path)}, then {@link #virtualSize()},
- * {@link #extentPaths(PathGuard)}, {@link #parentPath(PathGuard)}.
+ * {@link #extentPaths(PathGuard)}, {@link #parentPath(PathGuard)}; or
+ * {@link #chain(Path, OpenContext)} for the whole snapshot chain at once.
  *
  * @param file               the file the descriptor was read from
  * @param offset             byte offset of the descriptor in {@code file}: 0 for a text file
@@ -336,6 +338,28 @@ public record VmdkDescriptor(Path file, long offset, int version, long cid, long
             return BadInputException.atLine(file, line, problem);
         }
         return BadInputException.atOffset(file, "embedded descriptor line " + line, offset, problem);
+    }
+
+    /**
+     * The descriptors of {@code file} and of its parents, top first, as the .vmx reader needs them
+     * to list a disk's files: parents are found through {@code parentFileNameHint}, checked by the
+     * context's guard, and a loop or a chain deeper than {@link OpenContext#MAX_CHAIN_DEPTH} is an
+     * error. CIDs are not compared here ({@link VmdkFormat#open} does).
+     */
+    public static List<VmdkDescriptor> chain(Path file, OpenContext context) throws IOException {
+        List<VmdkDescriptor> out = new ArrayList<>();
+        Path current = file;
+        OpenContext ctx = context;
+        while (true) {
+            VmdkDescriptor d = read(current);
+            out.add(d);
+            Optional<Path> parent = d.parentPath(ctx.guard());
+            if (parent.isEmpty()) {
+                return out;
+            }
+            ctx = ctx.forBacking(current, parent.get());
+            current = parent.get();
+        }
     }
 
     /** True when read from inside a sparse extent rather than from a text file. */

@@ -55,8 +55,10 @@ class VmdkEsxiTest {
         return b;
     }
 
-    /** Checks jv2v against qemu-img and both against the model's bytes. */
+    /** Checks jv2v against qemu-img and both against the model's bytes; qemu-img check finds no error. */
     private void assertReads(Path image, byte[] expected) throws Exception {
+        assertThat(org.jv2v.testing.Run.checked(List.of("qemu-img", "check", image.toString())).stdout())
+                .contains("No errors were found");
         Path model = work.resolve(image.getFileName() + ".model.raw");
         Files.write(model, expected);
         try (OpenedImage img = open(image)) {

@@ -216,6 +216,8 @@ class VmdkMaliciousTest {
         Files.writeString(a, t.formatted("0000000a", "0000000b", "b.vmdk"));
         Files.writeString(b, t.formatted("0000000b", "0000000a", "a.vmdk"));
         assertBad(() -> open(a), b, "backing file loop");
+        assertBad(() -> VmdkDescriptor.chain(a, org.jv2v.image.OpenContext.of(org.jv2v.image.PathGuard.folderOf(a))),
+                b, "backing file loop");
         Path self = src.resolve("self.vmdk");
         Files.writeString(self, t.formatted("0000000c", "0000000c", "self.vmdk"));
         assertBad(() -> open(self), self, "backing file loop");

@@ -123,6 +123,9 @@ class VmdkQemuTest {
         assertThat(d.parentFileNameHint()).contains("mid.vmdk");
         assertThat(d.parentCid()).isEqualTo(VmdkDescriptor.read(mid).cid());
         assertThat(d.parentPath(org.jv2v.image.PathGuard.folderOf(top))).contains(mid.toAbsolutePath());
+        assertThat(VmdkDescriptor.chain(top, org.jv2v.image.OpenContext.of(org.jv2v.image.PathGuard.folderOf(top))))
+                .extracting(x -> x.file().getFileName().toString())
+                .containsExactly("top.vmdk", "mid.vmdk", "base.vmdk");
         assertThat(Checksums.of(src)).isEqualTo(before);
     }
 
