@@ -86,6 +86,39 @@ class VmdkQemuTest {
     }
 
     @Test
+    void concurrentRandomReadsOfCompressedGrainsAgree() throws Exception {
+        Path raw = patternedRaw();
+        Path vmdk = src.resolve("s.vmdk");
+        qemuImg("convert", "-f", "raw", "-O", "vmdk", "-o", "subformat=streamOptimized", raw.toString(), vmdk.toString());
+        byte[] expected = Files.readAllBytes(raw);
+        try (OpenedImage img = open(vmdk)) {
+            var pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+            List<java.util.concurrent.Future<?>> done = new java.util.ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                long seed = t;
+                done.add(pool.submit(() -> {
+                    java.util.Random r = new java.util.Random(seed);
+                    for (int i = 0; i < 300; i++) {
+                        int len = 1 + r.nextInt(i % 3 == 0 ? 3 << 20 : 70_000);
+                        int off = r.nextInt(expected.length - len + 1);
+                        java.nio.ByteBuffer b = (i % 2 == 0) ? java.nio.ByteBuffer.allocateDirect(len)
+                                : java.nio.ByteBuffer.allocate(len);
+                        img.device().read(b, off);
+                        b.flip();
+                        assertThat(b).as("read at " + off + " +" + len)
+                                .isEqualTo(java.nio.ByteBuffer.wrap(expected, off, len));
+                    }
+                    return null;
+                }));
+            }
+            for (var f : done) {
+                f.get();
+            }
+            pool.shutdown();
+        }
+    }
+
+    @Test
     void zeroedGrainsReadAsZeroAndReportZero() throws Exception {
         Path vmdk = src.resolve("z.vmdk");
         qemuImg("create", "-f", "vmdk", "-o", "zeroed_grain=on", vmdk.toString(), "4M");
