@@ -402,7 +402,7 @@ final class GrainExtent implements VmdkExtent {
                 if (type != 3) {
                     return BAD;
                 }
-                // the grain index is stored with its top 12 bits in bits 48..59
+                // the index is stored split: its low 12 bits in bits 48..59, the rest in bits 0..47
                 long index = ((raw & 0x0fff000000000000L) >>> 48) | ((raw & 0x0000ffffffffffffL) << 12);
                 if (index > fileSize / grainBytes) {
                     return BAD;
