@@ -106,7 +106,7 @@ public record VmdkDescriptor(Path file, long offset, int version, long cid, long
 
     private static final Pattern EXTENT = Pattern.compile(
             "(RW|RDONLY|NOACCESS)\\s+(\\d{1,19})\\s+([A-Za-z]+)(?:\\s+\"([^\"]*)\"(?:\\s+(\\d{1,19}))?)?");
-    private static final Pattern SETTING = Pattern.compile("([A-Za-z][A-Za-z0-9_.]*)\\s*=\\s*(.*)");
+    private static final Pattern SETTING = Pattern.compile("([A-Za-z][A-Za-z0-9_.-]*)\\s*=\\s*(.*)");
 
     public VmdkDescriptor {
         extents = List.copyOf(extents);

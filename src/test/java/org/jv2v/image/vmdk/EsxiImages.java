@@ -304,6 +304,72 @@ final class EsxiImages {
         return file;
     }
 
+    /**
+     * A hosted sparse extent (monolithicSparse) with any grain size and table size, as the spec
+     * allows and VMware never varies: header, embedded descriptor, grain directory, grain tables
+     * (only for tables that map a grain), then uncompressed grains. {@code grains} lists the grains
+     * stored (their bytes from {@code data}).
+     */
+    static Path hostedSparse(Path file, byte[] data, int grainSectors, int gtEntries, java.util.Set<Long> grains)
+            throws IOException {
+        long sectors = data.length / 512;
+        int grainBytes = grainSectors * 512;
+        long perTable = (long) grainSectors * gtEntries;
+        int gdEntries = (int) ((sectors + perTable - 1) / perTable);
+        String desc = "# Disk DescriptorFile\nversion=1\nCID=2468ace0\nparentCID=ffffffff\n"
+                + "createType=\"monolithicSparse\"\nRW " + sectors + " SPARSE \"" + file.getFileName() + "\"\n";
+        long descSector = 1;
+        long descSectors = 2;
+        long gdSector = descSector + descSectors;
+        long next = gdSector + (gdEntries * 4L + 511) / 512;
+        int gtSectors = (gtEntries * 4 + 511) / 512;
+        TreeMap<Integer, Long> tables = new TreeMap<>();
+        for (long g : new java.util.TreeSet<>(grains)) {
+            int t = (int) (g / gtEntries);
+            if (!tables.containsKey(t)) {
+                tables.put(t, next);
+                next += gtSectors;
+            }
+        }
+        long overhead = next;
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            ByteBuffer gd = le(gdEntries * 4);
+            tables.forEach((t, sector) -> gd.putInt(t * 4, (int) (long) sector));
+            Map<Integer, ByteBuffer> gts = new TreeMap<>();
+            tables.forEach((t, sector) -> gts.put(t, le(gtSectors * 512)));
+            for (long g : new java.util.TreeSet<>(grains)) {
+                gts.get((int) (g / gtEntries)).putInt((int) (g % gtEntries) * 4, (int) next);
+                int off = (int) (g * grainBytes);
+                ByteBuffer grain = ByteBuffer.allocate(grainBytes);      // the last grain is padded whole
+                grain.put(data, off, Math.min(grainBytes, data.length - off)).clear();
+                ch.write(grain, next * 512);
+                next += grainSectors;
+            }
+            ByteBuffer h = le(512);
+            h.putInt(0x00, VmdkDescriptor.SPARSE_MAGIC);
+            h.putInt(0x04, 1);                                  // version
+            h.putInt(0x08, 1);                                  // flags: newline test
+            h.putLong(0x0c, sectors);                           // capacity
+            h.putLong(0x14, grainSectors);                      // grainSize
+            h.putLong(0x1c, descSector);                        // descriptorOffset
+            h.putLong(0x24, descSectors);                       // descriptorSize
+            h.putInt(0x2c, gtEntries);                          // numGTEsPerGT
+            h.putLong(0x38, gdSector);                          // gdOffset
+            h.putLong(0x40, overhead);                          // overHead
+            h.put(0x49, (byte) '\n').put(0x4a, (byte) ' ').put(0x4b, (byte) '\r').put(0x4c, (byte) '\n');
+            ch.write(h, 0);
+            ch.write(ByteBuffer.wrap(desc.getBytes(StandardCharsets.UTF_8)), descSector * 512);
+            ch.write(gd, gdSector * 512);
+            for (var e : gts.entrySet()) {
+                ch.write(e.getValue(), tables.get(e.getKey()) * 512);
+            }
+            if (ch.size() < overhead * 512) {
+                ch.write(ByteBuffer.allocate(1), overhead * 512 - 1);
+            }
+        }
+        return file;
+    }
+
     private static ByteBuffer streamHeader(long sectors, int grainSectors, int descSectors, long gdOffset,
                                            long overhead) {
         ByteBuffer h = le(512);

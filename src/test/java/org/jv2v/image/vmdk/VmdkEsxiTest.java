@@ -180,6 +180,24 @@ class VmdkEsxiTest {
     }
 
     @Test
+    void hostedSparseWithUnusualGrainAndTableSizes() throws Exception {
+        byte[] data = disk(3 * MIB + 2048, 10);     // capacity not a multiple of the grain
+        java.util.Set<Long> grains = new java.util.TreeSet<>();
+        for (long g = 0; g < data.length / 4096 + 1; g += 3) {
+            grains.add(g);                           // every third 4 KiB grain, the last one cut short
+        }
+        grains.add((long) (data.length - 1) / 4096);
+        Path vmdk = EsxiImages.hostedSparse(src.resolve("odd.vmdk"), data, 8, 32, grains);
+        byte[] expected = new byte[data.length];
+        for (long g : grains) {
+            int at = (int) (g * 4096);
+            System.arraycopy(data, at, expected, at, Math.min(4096, data.length - at));
+        }
+        assertReads(vmdk, expected);
+        VmdkOracle.assertStatusAsQemu(vmdk);
+    }
+
+    @Test
     void parentHintWithDatastorePathFallsBackToTheFolder() throws Exception {
         byte[] base = disk(MIB, 8);
         EsxiImages.vmfsFlat(src, "vm", base, "vmfs", 0x00000005L, false);
