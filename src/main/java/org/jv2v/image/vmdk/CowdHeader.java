@@ -1,10 +1,8 @@
 package org.jv2v.image.vmdk;
 
-import org.jv2v.BadInputException;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.file.Path;
 
 /**
  * The ESX sparse extent header ("COWD", the vmfsSparse snapshot delta of ESX/ESXi up to 6.5; VMware
@@ -17,13 +15,13 @@ record CowdHeader(int version, int flags, long numSectors, long grainSize, long 
     static final int SIZE = 2048;
     static final int GT_ENTRIES = 4096;
 
-    static CowdHeader read(ByteBuffer b, Path file) {
+    static CowdHeader read(ByteBuffer b, Source src) {
         if (b.remaining() < 0x20) {
-            throw BadInputException.atOffset(file, "COWD header", 0, "file too short for a COWD header");
+            throw src.bad("COWD header", 0, "file too short for a COWD header");
         }
         b = b.duplicate().order(ByteOrder.LITTLE_ENDIAN);
         if (b.getInt(0) != VmdkDescriptor.COWD_MAGIC) {                     // 0x00 magicNumber "COWD"
-            throw BadInputException.atOffset(file, "magicNumber", 0, "not a COWD sparse extent");
+            throw src.bad("magicNumber", 0, "not a COWD sparse extent");
         }
         return new CowdHeader(
                 b.getInt(0x04),                                  // 0x04 version

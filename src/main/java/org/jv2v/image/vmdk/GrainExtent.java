@@ -7,8 +7,6 @@ import org.jv2v.image.ExtentType;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -68,8 +66,7 @@ final class GrainExtent implements VmdkExtent {
     private static final ConcurrentLinkedQueue<Inflater> INFLATERS = new ConcurrentLinkedQueue<>();
     private static volatile ForkJoinPool pool;
 
-    private final Path file;
-    private final FileChannel channel;
+    private final Source src;
     private final long fileSize;
     private final Kind kind;
     private final long size;
@@ -94,13 +91,12 @@ final class GrainExtent implements VmdkExtent {
         }
     };
 
-    private GrainExtent(Path file, FileChannel channel, Kind kind, long sizeBytes, long grainSectors, int gtEntries,
+    private GrainExtent(Source src, Kind kind, long sizeBytes, long grainSectors, int gtEntries,
                         int entryBytes, int[] gd, long gdFileOffset, int gdEntryBytes, boolean zeroedGrains,
                         boolean compressed, boolean markers, long seGrainsOffset, GrainTableCache cache)
             throws IOException {
-        this.file = file;
-        this.channel = channel;
-        this.fileSize = channel.size();
+        this.src = src;
+        this.fileSize = src.size();
         this.kind = kind;
         this.size = sizeBytes;
         this.grainBytes = (int) (grainSectors * 512);
@@ -120,147 +116,147 @@ final class GrainExtent implements VmdkExtent {
     // ------------------------------------------------------------------------------------ opening
 
     /** Opens a hosted sparse extent ("KDMV"), reading the streamOptimized footer when needed. */
-    static GrainExtent openHosted(Path file, FileChannel ch, GrainTableCache cache) throws IOException {
-        long fsize = ch.size();
+    static GrainExtent openHosted(Source src, GrainTableCache cache) throws IOException {
+        long fsize = src.size();
         ByteBuffer hb = ByteBuffer.allocate((int) Math.min(fsize, SparseHeader.SIZE));
-        Io.readFully(ch, hb, 0, file, "sparse extent header");
-        SparseHeader h = SparseHeader.read(hb.flip(), file, 0);
+        Io.readFully(src, hb, 0, "sparse extent header");
+        SparseHeader h = SparseHeader.read(hb.flip(), src, 0);
         long at = 0;
         if (h.gdOffset() == SparseHeader.GD_AT_END) {
             at = fsize - 1024;
-            h = readFooter(file, ch, fsize);
+            h = readFooter(src, fsize);
         }
         if (h.version() < 1 || h.version() > 3) {
-            throw BadInputException.atOffset(file, "version", at + 0x04, "unsupported sparse extent version "
+            throw src.bad("version", at + 0x04, "unsupported sparse extent version "
                     + h.version());
         }
         if (h.capacity() < 0 || h.capacity() > VmdkDescriptor.MAX_SECTORS) {
-            throw BadInputException.atOffset(file, "capacity", at + 0x0c, "capacity of " + h.capacity()
+            throw src.bad("capacity", at + 0x0c, "capacity of " + h.capacity()
                     + " sectors is out of range (0.." + VmdkDescriptor.MAX_SECTORS + ")");
         }
         if (h.compressAlgorithm() != SparseHeader.COMPRESSION_NONE && !h.compressed()) {
-            throw BadInputException.atOffset(file, "compressAlgorithm", at + 0x4d, "unknown compression "
+            throw src.bad("compressAlgorithm", at + 0x4d, "unknown compression "
                     + h.compressAlgorithm());
         }
         long maxGrain = h.compressed() ? MAX_COMPRESSED_GRAIN_SECTORS : MAX_GRAIN_SECTORS;
-        checkGrain(file, at + 0x14, h.grainSize(), maxGrain);
+        checkGrain(src, at + 0x14, h.grainSize(), maxGrain);
         if (h.numGTEsPerGT() <= 0 || h.numGTEsPerGT() > MAX_HOSTED_GT_ENTRIES) {
-            throw BadInputException.atOffset(file, "numGTEsPerGT", at + 0x2c, "grain tables of "
+            throw src.bad("numGTEsPerGT", at + 0x2c, "grain tables of "
                     + Integer.toUnsignedString(h.numGTEsPerGT()) + " entries (1.." + MAX_HOSTED_GT_ENTRIES + " allowed)");
         }
         if (h.overhead() < 0 || h.overhead() > fsize / 512) {
-            throw BadInputException.atOffset(file, "overHead", at + 0x40, "grains start at sector " + h.overhead()
+            throw src.bad("overHead", at + 0x40, "grains start at sector " + h.overhead()
                     + " but the file has only " + fsize / 512 + " sectors (truncated file?)");
         }
         long perTable = h.grainSize() * h.numGTEsPerGT();
         long entries = ceilDiv(h.capacity(), perTable);
-        int[] gd = readDirectory(file, ch, h.gdOffset(), entries, at + 0x38, "gdOffset");
-        return new GrainExtent(file, ch, Kind.HOSTED, h.capacity() * 512, h.grainSize(), h.numGTEsPerGT(), 4, gd,
+        int[] gd = readDirectory(src, h.gdOffset(), entries, at + 0x38, "gdOffset");
+        return new GrainExtent(src, Kind.HOSTED, h.capacity() * 512, h.grainSize(), h.numGTEsPerGT(), 4, gd,
                 h.gdOffset() * 512, 4, h.zeroedGrainGte(), h.compressed(), h.markers(), 0, cache);
     }
 
     /** The footer of a streamOptimized extent: footer marker, header copy, end-of-stream marker. */
-    private static SparseHeader readFooter(Path file, FileChannel ch, long fsize) throws IOException {
+    private static SparseHeader readFooter(Source src, long fsize) throws IOException {
         if (fsize < 512 + 1536) {
-            throw BadInputException.atOffset(file, "gdOffset", 0x38, "grain directory at the end, but the file ("
+            throw src.bad("gdOffset", 0x38, "grain directory at the end, but the file ("
                     + fsize + " bytes) is too short for a footer");
         }
         long at = fsize - 1536;
         ByteBuffer f = ByteBuffer.allocate(1536).order(ByteOrder.LITTLE_ENDIAN);
-        Io.readFully(ch, f, at, file, "footer");
+        Io.readFully(src, f, at, "footer");
         f.flip();
         // marker: 0x00 value (u64), 0x08 size (u32, 0 for a metadata marker), 0x0c type (u32)
         if (f.getInt(0x08) != 0 || f.getInt(0x0c) != 3) {
-            throw BadInputException.atOffset(file, "footer marker", at, "no footer marker before the end-of-stream "
+            throw src.bad("footer marker", at, "no footer marker before the end-of-stream "
                     + "marker (truncated stream?)");
         }
         if (f.getLong(1024) != 0 || f.getInt(1024 + 0x08) != 0 || f.getInt(1024 + 0x0c) != 0) {
-            throw BadInputException.atOffset(file, "end-of-stream marker", at + 1024, "missing (truncated stream?)");
+            throw src.bad("end-of-stream marker", at + 1024, "missing (truncated stream?)");
         }
-        SparseHeader h = SparseHeader.read(f.slice(512, 512), file, at + 512);
+        SparseHeader h = SparseHeader.read(f.slice(512, 512), src, at + 512);
         if (h.gdOffset() == SparseHeader.GD_AT_END) {
-            throw BadInputException.atOffset(file, "gdOffset", at + 512 + 0x38, "the footer does not say where the "
+            throw src.bad("gdOffset", at + 512 + 0x38, "the footer does not say where the "
                     + "grain directory is");
         }
         return h;
     }
 
     /** Opens an ESX sparse extent ("COWD"). */
-    static GrainExtent openCowd(Path file, FileChannel ch, GrainTableCache cache) throws IOException {
-        ByteBuffer hb = ByteBuffer.allocate((int) Math.min(ch.size(), CowdHeader.SIZE));
-        Io.readFully(ch, hb, 0, file, "COWD header");
-        CowdHeader h = CowdHeader.read(hb.flip(), file);
-        checkGrain(file, 0x10, h.grainSize(), MAX_GRAIN_SECTORS);
+    static GrainExtent openCowd(Source src, GrainTableCache cache) throws IOException {
+        ByteBuffer hb = ByteBuffer.allocate((int) Math.min(src.size(), CowdHeader.SIZE));
+        Io.readFully(src, hb, 0, "COWD header");
+        CowdHeader h = CowdHeader.read(hb.flip(), src);
+        checkGrain(src, 0x10, h.grainSize(), MAX_GRAIN_SECTORS);
         long needed = ceilDiv(h.numSectors(), h.grainSize() * CowdHeader.GT_ENTRIES);
         if (h.numGDEntries() < needed || h.numGDEntries() > MAX_GD_ENTRIES) {
-            throw BadInputException.atOffset(file, "numGDEntries", 0x18, h.numGDEntries() + " grain directory entries"
+            throw src.bad("numGDEntries", 0x18, h.numGDEntries() + " grain directory entries"
                     + " for " + h.numSectors() + " sectors (" + needed + " needed, at most " + MAX_GD_ENTRIES + ")");
         }
-        int[] gd = readDirectory(file, ch, h.gdOffset(), needed, 0x14, "gdOffset");
-        return new GrainExtent(file, ch, Kind.COWD, h.numSectors() * 512, h.grainSize(), CowdHeader.GT_ENTRIES, 4,
+        int[] gd = readDirectory(src, h.gdOffset(), needed, 0x14, "gdOffset");
+        return new GrainExtent(src, Kind.COWD, h.numSectors() * 512, h.grainSize(), CowdHeader.GT_ENTRIES, 4,
                 gd, h.gdOffset() * 512, 4, false, false, false, 0, cache);
     }
 
     /** Opens an SEsparse extent. */
-    static GrainExtent openSeSparse(Path file, FileChannel ch, GrainTableCache cache) throws IOException {
-        long fsize = ch.size();
+    static GrainExtent openSeSparse(Source src, GrainTableCache cache) throws IOException {
+        long fsize = src.size();
         ByteBuffer hb = ByteBuffer.allocate((int) Math.min(fsize, SeSparseHeader.SIZE));
-        Io.readFully(ch, hb, 0, file, "SEsparse header");
-        SeSparseHeader h = SeSparseHeader.read(hb.flip(), file);
+        Io.readFully(src, hb, 0, "SEsparse header");
+        SeSparseHeader h = SeSparseHeader.read(hb.flip(), src);
         if (h.version() != SeSparseHeader.VERSION_2_1) {
-            throw BadInputException.atOffset(file, "version", 0x08, "unsupported SEsparse version 0x"
+            throw src.bad("version", 0x08, "unsupported SEsparse version 0x"
                     + Long.toHexString(h.version()));
         }
         if (h.grainSize() != 8) {
-            throw BadInputException.atOffset(file, "grainSize", 0x18, "unsupported SEsparse grain of " + h.grainSize()
+            throw src.bad("grainSize", 0x18, "unsupported SEsparse grain of " + h.grainSize()
                     + " sectors (ESXi writes 8)");
         }
         if (h.grainTableSize() != 64) {
-            throw BadInputException.atOffset(file, "grainTableSize", 0x20, "unsupported SEsparse grain table of "
+            throw src.bad("grainTableSize", 0x20, "unsupported SEsparse grain table of "
                     + h.grainTableSize() + " sectors (ESXi writes 64)");
         }
         if (h.flags() != 0) {
-            throw BadInputException.atOffset(file, "flags", 0x28, "unsupported SEsparse flags 0x"
+            throw src.bad("flags", 0x28, "unsupported SEsparse flags 0x"
                     + Long.toHexString(h.flags()));
         }
         if (h.capacity() < 0 || h.capacity() > VmdkDescriptor.MAX_SECTORS) {
-            throw BadInputException.atOffset(file, "capacity", 0x10, "capacity of " + h.capacity()
+            throw src.bad("capacity", 0x10, "capacity of " + h.capacity()
                     + " sectors is out of range");
         }
         long vat = h.volatileHeaderOffset() * 512;
         if (h.volatileHeaderOffset() <= 0 || h.volatileHeaderOffset() > fsize / 512 - 1) {
-            throw BadInputException.atOffset(file, "volatileHeaderOffset", 0x50, "volatile header at sector "
+            throw src.bad("volatileHeaderOffset", 0x50, "volatile header at sector "
                     + h.volatileHeaderOffset() + " is outside the file");
         }
         ByteBuffer vb = ByteBuffer.allocate(512);
-        Io.readFully(ch, vb, vat, file, "SEsparse volatile header");
-        SeSparseHeader.checkVolatile(vb.flip(), file, vat);
+        Io.readFully(src, vb, vat, "SEsparse volatile header");
+        SeSparseHeader.checkVolatile(vb.flip(), src, vat);
 
         int gtEntries = (int) (h.grainTableSize() * 512 / 8);
         long needed = ceilDiv(h.capacity(), h.grainSize() * gtEntries);
         if (h.grainDirSize() < 0 || h.grainDirSize() > MAX_GD_ENTRIES / 64 || h.grainDirSize() * 64 < needed) {
-            throw BadInputException.atOffset(file, "grainDirSize", 0x88, "grain directory of " + h.grainDirSize()
+            throw src.bad("grainDirSize", 0x88, "grain directory of " + h.grainDirSize()
                     + " sectors for " + h.capacity() + " sectors of disk (" + needed + " entries needed)");
         }
         long tables = h.grainTablesSize() / h.grainTableSize();
         if (h.grainTablesOffset() <= 0 || h.grainTablesSize() < 0 || h.grainTablesOffset() > fsize / 512) {
-            throw BadInputException.atOffset(file, "grainTablesOffset", 0x90, "grain tables at sector "
+            throw src.bad("grainTablesOffset", 0x90, "grain tables at sector "
                     + h.grainTablesOffset() + " are outside the file");
         }
         if (h.grainsOffset() <= 0 || h.grainsOffset() > VmdkDescriptor.MAX_SECTORS) {
-            throw BadInputException.atOffset(file, "grainsOffset", 0xc0, "grains at sector " + h.grainsOffset()
+            throw src.bad("grainsOffset", 0xc0, "grains at sector " + h.grainsOffset()
                     + " are out of range");
         }
         long gdAt = h.grainDirOffset() * 512;
         if (h.grainDirOffset() <= 0 || h.grainDirOffset() > fsize / 512 || gdAt + needed * 8 > fsize) {
-            throw BadInputException.atOffset(file, "grainDirOffset", 0x80, "grain directory at 0x"
+            throw src.bad("grainDirOffset", 0x80, "grain directory at 0x"
                     + Long.toHexString(gdAt) + " lies past the end of the file (" + fsize + " bytes)");
         }
         int[] gd = new int[(int) needed];
         ByteBuffer b = ByteBuffer.allocate((int) Math.min(needed * 8, 1 << 20)).order(ByteOrder.LITTLE_ENDIAN);
         for (int i = 0; i < needed; ) {
             b.clear().limit((int) Math.min(b.capacity(), (needed - i) * 8));
-            Io.readFully(ch, b, gdAt + i * 8L, file, "grain directory");
+            Io.readFully(src, b, gdAt + i * 8L, "grain directory");
             b.flip();
             while (b.hasRemaining()) {
                 long e = b.getLong();
@@ -269,12 +265,12 @@ final class GrainExtent implements VmdkExtent {
                     // top 32 bits 0x10000000 mark an allocated table; the low 32 bits are its index
                     long index = e & 0xffffffffL;
                     if ((e >>> 32) != 0x10000000L || index >= tables) {
-                        throw BadInputException.atOffset(file, "grain directory entry " + i, entryAt, "invalid entry 0x"
+                        throw src.bad("grain directory entry " + i, entryAt, "invalid entry 0x"
                                 + Long.toHexString(e) + " (" + tables + " grain tables in the file)");
                     }
                     long sector = h.grainTablesOffset() + index * h.grainTableSize();
                     if (sector > 0xffffffffL) {
-                        throw BadInputException.atOffset(file, "grain directory entry " + i, entryAt,
+                        throw src.bad("grain directory entry " + i, entryAt,
                                 "grain table beyond 2 TiB");
                     }
                     gd[i] = (int) sector;
@@ -282,34 +278,34 @@ final class GrainExtent implements VmdkExtent {
                 i++;
             }
         }
-        return new GrainExtent(file, ch, Kind.SESPARSE, h.capacity() * 512, h.grainSize(), gtEntries, 8, gd, gdAt, 8,
+        return new GrainExtent(src, Kind.SESPARSE, h.capacity() * 512, h.grainSize(), gtEntries, 8, gd, gdAt, 8,
                 false, false, false, h.grainsOffset(), cache);
     }
 
-    private static void checkGrain(Path file, long at, long grainSectors, long max) {
+    private static void checkGrain(Source src, long at, long grainSectors, long max) {
         if (grainSectors <= 0 || grainSectors > max || Long.bitCount(grainSectors) != 1) {
-            throw BadInputException.atOffset(file, "grainSize", at, "grain of " + grainSectors
+            throw src.bad("grainSize", at, "grain of " + grainSectors
                     + " sectors (a power of two up to " + max + " expected)");
         }
     }
 
     /** Reads {@code entries} 32-bit sector numbers at sector {@code gdSector}, capped before allocating. */
-    private static int[] readDirectory(Path file, FileChannel ch, long gdSector, long entries, long fieldAt,
+    private static int[] readDirectory(Source src, long gdSector, long entries, long fieldAt,
                                        String field) throws IOException {
         if (entries > MAX_GD_ENTRIES) {
-            throw BadInputException.atOffset(file, field, fieldAt, "a grain directory of " + entries
+            throw src.bad(field, fieldAt, "a grain directory of " + entries
                     + " entries is too big (at most " + MAX_GD_ENTRIES + ")");
         }
         long at = gdSector * 512;
-        if (entries > 0 && (gdSector <= 0 || gdSector > ch.size() / 512 || at + entries * 4 > ch.size())) {
-            throw BadInputException.atOffset(file, field, fieldAt, "grain directory at sector " + gdSector
-                    + " (" + entries + " entries) is not inside the file (" + ch.size() + " bytes; truncated file?)");
+        if (entries > 0 && (gdSector <= 0 || gdSector > src.size() / 512 || at + entries * 4 > src.size())) {
+            throw src.bad(field, fieldAt, "grain directory at sector " + gdSector
+                    + " (" + entries + " entries) is not inside the file (" + src.size() + " bytes; truncated file?)");
         }
         int[] gd = new int[(int) entries];
         ByteBuffer b = ByteBuffer.allocate((int) Math.min(entries * 4, 1 << 20)).order(ByteOrder.LITTLE_ENDIAN);
         for (int i = 0; i < entries; ) {
             b.clear().limit((int) Math.min(b.capacity(), (entries - i) * 4));
-            Io.readFully(ch, b, at + i * 4L, file, "grain directory");
+            Io.readFully(src, b, at + i * 4L, "grain directory");
             b.flip();
             while (b.hasRemaining()) {
                 gd[i++] = b.getInt();
@@ -324,8 +320,8 @@ final class GrainExtent implements VmdkExtent {
 
     // ------------------------------------------------------------------------------------ lookup
 
-    Path file() {
-        return file;
+    Source source() {
+        return src;
     }
 
     Kind kind() {
@@ -363,11 +359,11 @@ final class GrainExtent implements VmdkExtent {
         long at = tableOffset(t);
         int bytes = gtEntries * entryBytes;
         if (at + bytes > fileSize) {
-            throw BadInputException.atOffset(file, "grain directory entry " + t, gdFileOffset + (long) t * gdEntryBytes,
+            throw src.bad("grain directory entry " + t, gdFileOffset + (long) t * gdEntryBytes,
                     "grain table at 0x" + Long.toHexString(at) + " lies past the end of the file (" + fileSize + " bytes)");
         }
         ByteBuffer b = ByteBuffer.allocate(bytes).order(ByteOrder.LITTLE_ENDIAN);
-        Io.readFully(channel, b, at, file, "grain table");
+        Io.readFully(src, b, at, "grain table");
         b.flip();
         long[] out = new long[gtEntries];
         long first = (long) t * gtEntries;
@@ -428,13 +424,13 @@ final class GrainExtent implements VmdkExtent {
         int i = (int) (grain % gtEntries);
         long at = tableOffset(t) + (long) i * entryBytes;
         ByteBuffer b = ByteBuffer.allocate(entryBytes).order(ByteOrder.LITTLE_ENDIAN);
-        Io.readFully(channel, b, at, file, "grain table entry");
+        Io.readFully(src, b, at, "grain table entry");
         long raw = entryBytes == 4 ? Integer.toUnsignedLong(b.getInt(0)) : b.getLong(0);
         String field = "grain table entry " + i + " of table " + t;
         if (kind == Kind.SESPARSE && (raw >>> 60) != 3) {
-            return BadInputException.atOffset(file, field, at, "invalid entry 0x" + Long.toHexString(raw));
+            return src.bad(field, at, "invalid entry 0x" + Long.toHexString(raw));
         }
-        return BadInputException.atOffset(file, field, at, "grain " + grain + " points past the end of the file ("
+        return src.bad(field, at, "grain " + grain + " points past the end of the file ("
                 + fileSize + " bytes)");
     }
 
@@ -495,7 +491,7 @@ final class GrainExtent implements VmdkExtent {
         }
         ByteBuffer part = dst.slice(base + at, len);
         if (kind == 1) {
-            Io.readFully(channel, part, fileOffset, file, "grain data");
+            Io.readFully(src, part, fileOffset, "grain data");
         } else if (kind == (int) ZERO) {
             Io.zero(part);
         } else {
@@ -530,7 +526,7 @@ final class GrainExtent implements VmdkExtent {
                 }
                 borrowed.add(group);
                 group.clear().limit((int) (end - start));
-                Io.readFully(channel, group, start, file, "compressed grains");
+                Io.readFully(src, group, start, "compressed grains");
                 ByteBuffer bytes = group.flip().asReadOnlyBuffer();
                 for (int k = i; k <= j; k++) {
                     Piece p = sorted.get(k);
@@ -624,15 +620,15 @@ final class GrainExtent implements VmdkExtent {
             // 0x08 size of the compressed data (the group buffer is shared: read it through a duplicate)
             long size = Integer.toUnsignedLong(in.duplicate().order(ByteOrder.LITTLE_ENDIAN).getInt(inOff + 8));
             if (size == 0) {
-                throw BadInputException.atOffset(file, "grain marker size", at + 8, "grain " + grain
+                throw src.bad("grain marker size", at + 8, "grain " + grain
                         + " points at a metadata marker (compressed size 0), not at grain data");
             }
             if (size > 2L * grainBytes) {
-                throw BadInputException.atOffset(file, "grain marker size", at + 8, "compressed grain of " + size
+                throw src.bad("grain marker size", at + 8, "compressed grain of " + size
                         + " bytes, more than twice the grain size");
             }
             if (at + MARKER_BYTES + size > fileSize) {
-                throw BadInputException.atOffset(file, "grain marker size", at + 8, "compressed grain of " + size
+                throw src.bad("grain marker size", at + 8, "compressed grain of " + size
                         + " bytes runs past the end of the file (" + fileSize + " bytes; truncated file?)");
             }
             dataLen = (int) size;
@@ -659,7 +655,7 @@ final class GrainExtent implements VmdkExtent {
                 }
             }
             if (out.hasRemaining()) {
-                throw BadInputException.atOffset(file, "compressed grain", at, "grain " + grain + " inflates to "
+                throw src.bad("compressed grain", at, "grain " + grain + " inflates to "
                         + (want - out.remaining()) + " bytes, " + want + " expected");
             }
             if (!inf.finished()) {
@@ -674,12 +670,12 @@ final class GrainExtent implements VmdkExtent {
                     extra += n;
                 }
                 if (!inf.finished()) {
-                    throw BadInputException.atOffset(file, "compressed grain", at, "grain " + grain
+                    throw src.bad("compressed grain", at, "grain " + grain
                             + (extra > grainBytes - want ? " inflates to more than a grain" : " is cut short"));
                 }
             }
         } catch (DataFormatException e) {
-            throw BadInputException.atOffset(file, "compressed grain", at, "grain " + grain + " is not valid zlib data ("
+            throw src.bad("compressed grain", at, "grain " + grain + " is not valid zlib data ("
                     + e.getMessage() + ")");
         } finally {
             inf.reset();
@@ -693,7 +689,7 @@ final class GrainExtent implements VmdkExtent {
 
     private ByteBuffer readBytes(long at, int len, String what) throws IOException {
         ByteBuffer b = ByteBuffer.allocate(len);
-        Io.readFully(channel, b, at, file, what);
+        Io.readFully(src, b, at, what);
         return b.flip();
     }
 
@@ -728,6 +724,6 @@ final class GrainExtent implements VmdkExtent {
     @Override
     public void close() throws IOException {
         cache.drop(id);
-        channel.close();
+        src.channel().close();
     }
 }

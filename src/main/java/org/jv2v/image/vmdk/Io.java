@@ -1,7 +1,5 @@
 package org.jv2v.image.vmdk;
 
-import org.jv2v.BadInputException;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -15,11 +13,16 @@ final class Io {
 
     /** Fills {@code dst} from {@code pos}; a file that ends first is a truncated file, named. */
     static void readFully(FileChannel ch, ByteBuffer dst, long pos, Path file, String what) throws IOException {
+        readFully(Source.of(file, ch), dst, pos, what);
+    }
+
+    /** Fills {@code dst} from {@code pos} of {@code src}; ending first is a truncated file, named. */
+    static void readFully(Source src, ByteBuffer dst, long pos, String what) throws IOException {
         long at = pos;
         while (dst.hasRemaining()) {
-            int n = ch.read(dst, at);
+            int n = src.read(dst, at);
             if (n < 0) {
-                throw BadInputException.atOffset(file, what, pos, "file ends at " + ch.size()
+                throw src.bad(what, pos, (src.member() == null ? "file" : "member") + " ends at " + src.size()
                         + " bytes, before the " + (at - pos + dst.remaining()) + " bytes needed here (truncated file?)");
             }
             at += n;

@@ -1,10 +1,8 @@
 package org.jv2v.image.vmdk;
 
-import org.jv2v.BadInputException;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.file.Path;
 
 /**
  * The SEsparse ("space efficient") constant header, ESXi 6.5+ snapshot deltas. VMware has not
@@ -21,17 +19,17 @@ record SeSparseHeader(long version, long capacity, long grainSize, long grainTab
     static final long VOLATILE_MAGIC = 0xcafecafeL;
     static final long VERSION_2_1 = 0x0000000200000001L;
 
-    static SeSparseHeader read(ByteBuffer b, Path file) {
+    static SeSparseHeader read(ByteBuffer b, Source src) {
         if (b.remaining() < SIZE) {
-            throw BadInputException.atOffset(file, "SEsparse header", 0, "file too short for an SEsparse header");
+            throw src.bad("SEsparse header", 0, "file too short for an SEsparse header");
         }
         b = b.duplicate().order(ByteOrder.LITTLE_ENDIAN);
         if (b.getLong(0x00) != CONST_MAGIC) {                    // 0x00 constMagic
-            throw BadInputException.atOffset(file, "constMagic", 0, "not an SEsparse extent");
+            throw src.bad("constMagic", 0, "not an SEsparse extent");
         }
         for (int off = 0x30; off < 0x50; off += 8) {            // 0x30..0x48 reserved1..4
             if (b.getLong(off) != 0) {
-                throw BadInputException.atOffset(file, "reserved", off, "non-zero reserved field: unknown SEsparse variant");
+                throw src.bad("reserved", off, "non-zero reserved field: unknown SEsparse variant");
             }
         }
         return new SeSparseHeader(
@@ -55,13 +53,13 @@ record SeSparseHeader(long version, long capacity, long grainSize, long grainTab
      * Checks the volatile header ({@code 0x00 volatileMagic, 0x08 freeGTNumber,
      * 0x10 nextTxnSeqNumber, 0x18 replayJournal}): a journal to replay means the delta is dirty.
      */
-    static void checkVolatile(ByteBuffer b, Path file, long at) {
+    static void checkVolatile(ByteBuffer b, Source src, long at) {
         b = b.duplicate().order(ByteOrder.LITTLE_ENDIAN);
         if (b.getLong(0x00) != VOLATILE_MAGIC) {
-            throw BadInputException.atOffset(file, "volatileMagic", at, "bad SEsparse volatile header magic");
+            throw src.bad("volatileMagic", at, "bad SEsparse volatile header magic");
         }
         if (b.getLong(0x18) != 0) {
-            throw BadInputException.atOffset(file, "replayJournal", at + 0x18, "the SEsparse journal must be "
+            throw src.bad("replayJournal", at + 0x18, "the SEsparse journal must be "
                     + "replayed first (the snapshot was not closed cleanly): consolidate it on ESXi");
         }
     }

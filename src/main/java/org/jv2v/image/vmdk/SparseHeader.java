@@ -1,10 +1,8 @@
 package org.jv2v.image.vmdk;
 
-import org.jv2v.BadInputException;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.file.Path;
 
 /**
  * The hosted sparse extent header ("KDMV", VMware Virtual Disk Format 5.0, SparseExtentHeader):
@@ -27,15 +25,15 @@ record SparseHeader(int version, int flags, long capacity, long grainSize, long 
     static final long GD_AT_END = -1L;
 
     /** Reads a header from the start of {@code b} (at {@code at} in {@code file}, for messages). */
-    static SparseHeader read(ByteBuffer b, Path file, long at) {
+    static SparseHeader read(ByteBuffer b, Source src, long at) {
         if (b.remaining() < SIZE) {
-            throw BadInputException.atOffset(file, "sparse extent header", at, "file too short for a sparse header ("
+            throw src.bad("sparse extent header", at, "file too short for a sparse header ("
                     + b.remaining() + " bytes)");
         }
         b = b.duplicate().order(ByteOrder.LITTLE_ENDIAN);
         int p = b.position();
         if (b.getInt(p) != VmdkDescriptor.SPARSE_MAGIC) {                    // 0x00 magicNumber "KDMV"
-            throw BadInputException.atOffset(file, "magicNumber", at, "not a VMDK sparse extent header");
+            throw src.bad("magicNumber", at, "not a VMDK sparse extent header");
         }
         return new SparseHeader(
                 b.getInt(p + 0x04),       // 0x04 version

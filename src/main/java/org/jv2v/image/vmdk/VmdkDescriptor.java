@@ -126,13 +126,13 @@ public record VmdkDescriptor(Path file, long offset, int version, long cid, long
             Io.readFully(ch, head, 0, file, "header");
             head.flip();
             if (head.remaining() >= 4 && head.getInt(0) == SPARSE_MAGIC) {
-                SparseHeader h = SparseHeader.read(head.order(ByteOrder.LITTLE_ENDIAN), file, 0);
+                SparseHeader h = SparseHeader.read(head.order(ByteOrder.LITTLE_ENDIAN), Source.of(file, ch), 0);
                 if (h.descriptorOffset() == 0) {
                     throw BadInputException.atOffset(file, "descriptorOffset", 0x1c,
                             "this sparse extent has no embedded descriptor (a piece of a split disk?): "
                                     + "open the descriptor file that names it");
                 }
-                return readEmbedded(ch, file, h);
+                return readEmbedded(Source.of(file, ch), h);
             }
             if (head.remaining() >= 4 && head.getInt(0) == COWD_MAGIC) {
                 throw BadInputException.inFile(file, "is a vmfsSparse (COWD) delta extent without a descriptor: "
@@ -158,20 +158,20 @@ public record VmdkDescriptor(Path file, long offset, int version, long cid, long
         return parse(file, 0, decode(buf.array(), textLength(buf.array())));
     }
 
-    static VmdkDescriptor readEmbedded(FileChannel ch, Path file, SparseHeader h) throws IOException {
+    static VmdkDescriptor readEmbedded(Source src, SparseHeader h) throws IOException {
         long bytes = h.descriptorSize() * 512;
         long at = h.descriptorOffset() * 512;
         if (h.descriptorSize() <= 0 || bytes > MAX_BYTES) {
-            throw BadInputException.atOffset(file, "descriptorSize", 0x24, "embedded descriptor of "
-                    + h.descriptorSize() + " sectors (at most " + MAX_BYTES / 512 + " allowed)");
+            throw src.bad("descriptorSize", 0x24, "embedded descriptor of " + h.descriptorSize()
+                    + " sectors (at most " + MAX_BYTES / 512 + " allowed)");
         }
-        if (h.descriptorOffset() > ch.size() / 512 || at + bytes > ch.size()) {
-            throw BadInputException.atOffset(file, "descriptorOffset", 0x1c, "embedded descriptor at 0x"
-                    + Long.toHexString(at) + " (+" + bytes + ") lies past the end of the file (" + ch.size() + " bytes)");
+        if (h.descriptorOffset() > src.size() / 512 || at + bytes > src.size()) {
+            throw src.bad("descriptorOffset", 0x1c, "embedded descriptor at 0x" + Long.toHexString(at) + " (+"
+                    + bytes + ") lies past the end of the file (" + src.size() + " bytes)");
         }
         ByteBuffer buf = ByteBuffer.allocate((int) bytes);
-        Io.readFully(ch, buf, at, file, "embedded descriptor");
-        return parse(file, at, decode(buf.array(), textLength(buf.array())));
+        Io.readFully(src, buf, at, "embedded descriptor");
+        return parse(src.file(), src.start() + at, decode(buf.array(), textLength(buf.array())));
     }
 
     /** Descriptors end at the first NUL: tools pad them to whole sectors. */

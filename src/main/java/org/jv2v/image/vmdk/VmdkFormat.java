@@ -99,32 +99,16 @@ public final class VmdkFormat implements ImageFormat {
             }
             opened.add(ch);
             long fsize = ch.size();
-            ByteBuffer head = ByteBuffer.allocate((int) Math.min(fsize, 16)).order(ByteOrder.LITTLE_ENDIAN);
-            Io.readFully(ch, head, 0, file, "header");
-            head.flip();
-            int magic = head.remaining() >= 4 ? head.getInt(0) : 0;
-            long magic64 = head.remaining() >= 8 ? head.getLong(0) : 0;
             Set<Path> files = new LinkedHashSet<>();
             files.add(file);
             List<VmdkExtent> extents = new ArrayList<>();
             VmdkDescriptor desc = null;
             String subformat;
-            if (magic == VmdkDescriptor.SPARSE_MAGIC) {
-                GrainExtent g = GrainExtent.openHosted(file, ch, cache);
-                extents.add(g);
-                ByteBuffer hb = ByteBuffer.allocate(SparseHeader.SIZE);
-                Io.readFully(ch, hb, 0, file, "sparse extent header");
-                SparseHeader h = SparseHeader.read(hb.flip(), file, 0);
-                if (h.descriptorOffset() != 0) {
-                    desc = VmdkDescriptor.readEmbedded(ch, file, h);
-                }
-                subformat = desc != null ? desc.createType() : g.compressed() ? "streamOptimized" : "monolithicSparse";
-            } else if (magic == VmdkDescriptor.COWD_MAGIC) {
-                extents.add(GrainExtent.openCowd(file, ch, cache));
-                subformat = "vmfsSparse";
-            } else if (magic64 == SeSparseHeader.CONST_MAGIC) {
-                extents.add(GrainExtent.openSeSparse(file, ch, cache));
-                subformat = "seSparse";
+            Single single = openSingle(Source.of(file, ch), cache);
+            if (single != null) {
+                extents.add(single.extent());
+                desc = single.descriptor();
+                subformat = single.subformat();
             } else {
                 desc = VmdkDescriptor.readText(ch, file, fsize);
                 ch.close();
@@ -156,6 +140,73 @@ public final class VmdkFormat implements ImageFormat {
                     e.addSuppressed(suppressed);
                 }
             }
+            throw e;
+        }
+    }
+
+    /** A layout held in one file (or member): its extent, its embedded descriptor if any, its variant. */
+    private record Single(GrainExtent extent, VmdkDescriptor descriptor, String subformat) {}
+
+    /** Opens a hosted sparse, COWD or SEsparse extent by its magic; null for anything else. */
+    private static Single openSingle(Source src, GrainTableCache cache) throws IOException {
+        ByteBuffer head = ByteBuffer.allocate((int) Math.min(src.size(), 16)).order(ByteOrder.LITTLE_ENDIAN);
+        Io.readFully(src, head, 0, "header");
+        head.flip();
+        int magic = head.remaining() >= 4 ? head.getInt(0) : 0;
+        long magic64 = head.remaining() >= 8 ? head.getLong(0) : 0;
+        if (magic == VmdkDescriptor.SPARSE_MAGIC) {
+            GrainExtent g = GrainExtent.openHosted(src, cache);
+            ByteBuffer hb = ByteBuffer.allocate(SparseHeader.SIZE);
+            Io.readFully(src, hb, 0, "sparse extent header");
+            SparseHeader h = SparseHeader.read(hb.flip(), src, 0);
+            VmdkDescriptor desc = h.descriptorOffset() != 0 ? VmdkDescriptor.readEmbedded(src, h) : null;
+            String subformat = desc != null ? desc.createType()
+                    : g.compressed() ? "streamOptimized" : "monolithicSparse";
+            return new Single(g, desc, subformat);
+        }
+        if (magic == VmdkDescriptor.COWD_MAGIC) {
+            return new Single(GrainExtent.openCowd(src, cache), null, "vmfsSparse");
+        }
+        if (magic64 == SeSparseHeader.CONST_MAGIC) {
+            return new Single(GrainExtent.openSeSparse(src, cache), null, "seSparse");
+        }
+        return null;
+    }
+
+    /**
+     * Opens a single-file VMDK (streamOptimized or monolithicSparse) stored inside a container
+     * file at {@code [offset, offset + length)}, such as the disk of an OVA (a tar), in place:
+     * nothing is extracted. Messages name the container, the member and absolute offsets.
+     */
+    public OpenedImage openMember(Path container, long offset, long length, String member) throws IOException {
+        FileChannel ch;
+        try {
+            ch = FileChannel.open(container, StandardOpenOption.READ);
+        } catch (NoSuchFileException e) {
+            throw BadInputException.inFile(container, "no such file");
+        }
+        try {
+            if (offset < 0 || length < 0 || offset > ch.size() || length > ch.size() - offset) {
+                throw BadInputException.inFile(container, member + ": [" + offset + ", +" + length
+                        + ") is not inside the file (" + ch.size() + " bytes; truncated archive?)");
+            }
+            Source src = new Source(container, ch, offset, length, member);
+            Single single = openSingle(src, new GrainTableCache());
+            if (single == null) {
+                throw BadInputException.inFile(container, member + ": not a single-file VMDK "
+                        + "(streamOptimized or monolithicSparse)");
+            }
+            if (single.descriptor() != null && single.descriptor().hasParent()) {
+                single.extent().close();
+                throw BadInputException.inFile(container, member + ": a snapshot delta; its parent '"
+                        + single.descriptor().parentFileNameHint().get() + "' cannot be inside the same member");
+            }
+            VmdkDevice device = new VmdkDevice(src.name() + " (vmdk " + single.subformat() + ")",
+                    List.of(single.extent()), null);
+            return new OpenedImage("vmdk", single.subformat(), container, List.of(container), device,
+                    Optional.empty());
+        } catch (IOException | RuntimeException e) {
+            ch.close();
             throw e;
         }
     }
@@ -209,13 +260,14 @@ public final class VmdkFormat implements ImageFormat {
         ByteBuffer head = ByteBuffer.allocate((int) Math.min(ch.size(), 16)).order(ByteOrder.LITTLE_ENDIAN);
         Io.readFully(ch, head, 0, path, "header");
         head.flip();
+        Source src = Source.of(path, ch);
         GrainExtent g;
         if (line.kind() == VmdkDescriptor.ExtentKind.SESPARSE) {
-            g = GrainExtent.openSeSparse(path, ch, cache);
+            g = GrainExtent.openSeSparse(src, cache);
         } else if (head.remaining() >= 4 && head.getInt(0) == VmdkDescriptor.SPARSE_MAGIC) {
-            g = GrainExtent.openHosted(path, ch, cache);
+            g = GrainExtent.openHosted(src, cache);
         } else if (head.remaining() >= 4 && head.getInt(0) == VmdkDescriptor.COWD_MAGIC) {
-            g = GrainExtent.openCowd(path, ch, cache);
+            g = GrainExtent.openCowd(src, cache);
         } else {
             throw BadInputException.atOffset(path, "magicNumber", 0, "not a sparse extent (neither KDMV nor COWD), "
                     + "but " + desc.file().getFileName() + " " + where + " says " + line.kind());

@@ -253,6 +253,48 @@ class VmdkQemuTest {
     }
 
     @Test
+    void readsTheDiskOfAnOvaInPlace() throws Exception {
+        Tools.require("tar");
+        Path raw = patternedRaw();
+        Path pack = Files.createDirectories(work.resolve("pack"));
+        Path disk = pack.resolve("disk1.vmdk");
+        qemuImg("convert", "-f", "raw", "-O", "vmdk", "-o", "subformat=streamOptimized", raw.toString(), disk.toString());
+        Files.writeString(pack.resolve("vm.ovf"), "<?xml version=\"1.0\"?><Envelope/>\n");
+        Path ova = src.resolve("vm.ova");
+        Tools.run("tar", "-C", pack.toString(), "-cf", ova.toString(), "vm.ovf", "disk1.vmdk");
+        long offset = -1;
+        long length = -1;
+        try (var tar = new org.apache.commons.compress.archivers.tar.TarFile(ova)) {
+            for (var e : tar.getEntries()) {
+                if (e.getName().equals("disk1.vmdk")) {
+                    offset = e.getDataOffset();
+                    length = e.getSize();
+                }
+            }
+        }
+        assertThat(offset).isPositive();
+        Map<String, String> before = Checksums.of(src);
+        Path ref = work.resolve("ref.raw");
+        qemuImg("convert", "-f", "vmdk", "-O", "raw", disk.toString(), ref.toString());
+        try (OpenedImage img = new VmdkFormat().openMember(ova, offset, length, "disk1.vmdk")) {
+            assertThat(img.subformat()).isEqualTo("streamOptimized");
+            VmdkOracle.assertSameBytes(img.device(), ref);
+        }
+        // a member cut short names the archive, the member and an absolute offset
+        try (OpenedImage img = new VmdkFormat().openMember(ova, offset, length / 2, "disk1.vmdk")) {
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(1 << 20);
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> {
+                for (long off = 0; off < img.device().size(); off += b.capacity()) {
+                    img.device().read(b.clear().limit((int) Math.min(b.capacity(), img.device().size() - off)), off);
+                }
+            })
+                    .isInstanceOf(org.jv2v.BadInputException.class)
+                    .hasMessageStartingWith(ova + ": disk1.vmdk: ").hasMessageContaining("at offset 0x");
+        }
+        assertThat(Checksums.of(src)).isEqualTo(before);
+    }
+
+    @Test
     void probesByContentNotByName() throws Exception {
         Path sparse = src.resolve("a.img");
         qemuImg("create", "-f", "vmdk", sparse.toString(), "1M");
