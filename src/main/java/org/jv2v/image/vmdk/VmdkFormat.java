@@ -120,6 +120,9 @@ public final class VmdkFormat implements ImageFormat {
                 files.addAll(desc.extentPaths(ctx.guard()));
             }
             opened.addAll(extents);
+            if (desc != null) {
+                refuseEncrypted(desc);
+            }
 
             Optional<Layer> parent = Optional.empty();
             if (desc != null && desc.hasParent()) {
@@ -208,6 +211,16 @@ public final class VmdkFormat implements ImageFormat {
         } catch (IOException | RuntimeException e) {
             ch.close();
             throw e;
+        }
+    }
+
+    /** VMware-encrypted disks name their key safe in the descriptor; their grains are ciphertext. */
+    private static void refuseEncrypted(VmdkDescriptor desc) {
+        for (var e : desc.lines().entrySet()) {
+            if (e.getKey().startsWith("encryption.")) {
+                throw VmdkDescriptor.error(desc.file(), desc.offset(), e.getValue(), "the disk is encrypted by VMware ("
+                        + e.getKey() + "); decrypt it in VMware first");
+            }
         }
     }
 

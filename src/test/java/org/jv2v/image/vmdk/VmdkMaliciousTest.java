@@ -315,5 +315,7 @@ class VmdkMaliciousTest {
         assertBad(() -> VmdkDescriptor.read(desc), desc, ":3:", "CID");
         Files.writeString(desc, head + "createType=\"vmfs\"\nRW 2048 VMFS \"missing-flat.vmdk\"\n");
         assertBad(() -> open(desc), desc, ":6:", "not found");
+        Files.writeString(desc, head + "createType=\"vmfs\"\nRW 2048 ZERO\nencryption.keySafe = \"vmware:key/list/...\"\n");
+        assertBad(() -> open(desc), desc, ":7:", "encrypted");
     }
 }
