@@ -42,20 +42,20 @@ fi
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
 for img in stream sparse; do
-  : >"$work/q.times"; : >"$work/j.times"; : >"$work/j.mem"; : >"$work/q.cpu"; : >"$work/j.cpu"
+  : >"$work/$img.q.times"; : >"$work/$img.j.times"; : >"$work/$img.j.mem"; : >"$work/$img.q.cpu"; : >"$work/$img.j.cpu"
   for ((r = 1; r <= runs; r++)); do
     rm -f "$work/q.raw" "$work/j.raw"; sync
     /usr/bin/time -f "%e %M %U %S" -o "$work/t" qemu-img convert -f vmdk -O raw "$work/$img.vmdk" "$work/q.raw"
-    cut -d' ' -f1 "$work/t" >>"$work/q.times"; awk '{print $3 + $4}' "$work/t" >>"$work/q.cpu"
+    cut -d' ' -f1 "$work/t" >>"$work/$img.q.times"; awk '{print $3 + $4}' "$work/t" >>"$work/$img.q.cpu"
     rm -f "$work/j.raw"; sync
     /usr/bin/time -f "%e %M %U %S" -o "$work/t" "$JAVA_HOME/bin/java" -Xmx256m -cp "$cp" \
       org.jv2v.image.vmdk.VmdkConvertBench "$work/$img.vmdk" "$work/j.raw" "$threads"
-    cut -d' ' -f1 "$work/t" >>"$work/j.times"; cut -d' ' -f2 "$work/t" >>"$work/j.mem"
-    awk '{print $3 + $4}' "$work/t" >>"$work/j.cpu"
+    cut -d' ' -f1 "$work/t" >>"$work/$img.j.times"; cut -d' ' -f2 "$work/t" >>"$work/$img.j.mem"
+    awk '{print $3 + $4}' "$work/t" >>"$work/$img.j.cpu"
   done
   cmp "$work/q.raw" "$work/j.raw" || { echo "$img: OUTPUTS DIFFER"; exit 1; }
-  q=$(median <"$work/q.times"); j=$(median <"$work/j.times"); mem=$(sort -n "$work/j.mem" | tail -1)
-  qc=$(median <"$work/q.cpu"); jc=$(median <"$work/j.cpu")
+  q=$(median <"$work/$img.q.times"); j=$(median <"$work/$img.j.times"); mem=$(sort -n "$work/$img.j.mem" | tail -1)
+  qc=$(median <"$work/$img.q.cpu"); jc=$(median <"$work/$img.j.cpu")
   printf '%-7s -> raw: qemu-img %6.2f s, jv2v %6.2f s, ratio %.2f (median of %d); CPU qemu-img %.2f s, jv2v %.2f s; jv2v peak RSS %d MiB\n' \
     "$img" "$q" "$j" "$(echo "$j / $q" | bc -l)" "$runs" "$qc" "$jc" $((mem / 1024))
   echo "  (load average now: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores: other work skews elapsed times)"

@@ -12,11 +12,12 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.Future;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.zip.DataFormatException;
 import java.util.zip.Inflater;
 
@@ -508,7 +509,7 @@ final class GrainExtent implements VmdkExtent {
         List<Piece> sorted = new ArrayList<>(pieces);
         sorted.sort(Comparator.comparingLong(Piece::fileOffset));
         long maxSpan = MARKER_BYTES + 2L * grainBytes + 512;
-        List<Callable<Void>> tasks = new ArrayList<>(sorted.size());
+        List<Task> tasks = new ArrayList<>(sorted.size());
         List<ByteBuffer> borrowed = new ArrayList<>();
         try {
             for (int i = 0; i < sorted.size(); ) {
@@ -530,10 +531,7 @@ final class GrainExtent implements VmdkExtent {
                 ByteBuffer bytes = group.flip().asReadOnlyBuffer();
                 for (int k = i; k <= j; k++) {
                     Piece p = sorted.get(k);
-                    tasks.add(() -> {
-                        inflatePiece(dst, base, p, bytes, start);
-                        return null;
-                    });
+                    tasks.add(() -> inflatePiece(dst, base, p, bytes, start));
                 }
                 i = j + 1;
             }
@@ -547,24 +545,90 @@ final class GrainExtent implements VmdkExtent {
         }
     }
 
-    private static void runAll(List<Callable<Void>> tasks) throws IOException {
+    /** One unit of inflation work. */
+    @FunctionalInterface
+    private interface Task {
+        void run() throws IOException;
+    }
+
+    /**
+     * Runs the tasks on the calling thread and on the pool's threads at once, each taking the next
+     * task from a shared counter. The caller never just waits: if the machine is busy and the pool's
+     * threads are not scheduled, it does the work itself; a pool thread that started is waited
+     * for (it writes into the caller's buffer), one that did not is claimed and skipped.
+     */
+    private static void runAll(List<Task> tasks) throws IOException {
+        AtomicInteger next = new AtomicInteger();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        int n = tasks.size();
+        Runnable worker = () -> {
+            for (int k; (k = next.getAndIncrement()) < n; ) {
+                try {
+                    tasks.get(k).run();
+                } catch (Throwable t) {
+                    failure.compareAndSet(null, t);
+                    next.set(n);
+                }
+            }
+        };
         ForkJoinPool p = pool();
-        try {
-            for (Future<Void> f : p.invokeAll(tasks)) {
-                f.get();
+        int count = Math.min(p.getParallelism(), n - 1);
+        List<Helper> helpers = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            Helper h = new Helper(worker);
+            helpers.add(h);
+            p.execute(h);
+        }
+        worker.run();
+        boolean interrupted = false;
+        for (Helper h : helpers) {
+            // claim the helpers that never started; wait for those that did (they write into dst)
+            if (!h.claimed.compareAndSet(false, true)) {
+                while (true) {
+                    try {
+                        h.done.await();
+                        break;
+                    } catch (InterruptedException e) {
+                        interrupted = true;
+                    }
+                }
             }
-        } catch (InterruptedException e) {
+        }
+        if (interrupted) {
             Thread.currentThread().interrupt();
-            throw new java.io.InterruptedIOException("interrupted while inflating grains");
-        } catch (ExecutionException e) {
-            Throwable c = e.getCause();
-            if (c instanceof IOException io) {
-                throw io;
+        }
+        Throwable t = failure.get();
+        if (t instanceof IOException io) {
+            throw io;
+        }
+        if (t instanceof RuntimeException re) {
+            throw re;
+        }
+        if (t instanceof Error e) {
+            throw e;
+        }
+    }
+
+    /** A pool thread's share of {@link #runAll}: runs only if the caller has not claimed it first. */
+    private static final class Helper implements Runnable {
+        final AtomicBoolean claimed = new AtomicBoolean();
+        final CountDownLatch done = new CountDownLatch(1);
+        private final Runnable work;
+
+        Helper(Runnable work) {
+            this.work = work;
+        }
+
+        @Override
+        public void run() {
+            if (!claimed.compareAndSet(false, true)) {
+                return;
             }
-            if (c instanceof RuntimeException re) {
-                throw re;
+            try {
+                work.run();
+            } finally {
+                done.countDown();
             }
-            throw new IOException(c);
         }
     }
 
