@@ -344,12 +344,17 @@ final class GrainExtent implements VmdkExtent {
         if (gd[t] == 0) {
             return UNALLOCATED;
         }
+        return table(t)[(int) (grain % gtEntries)];
+    }
+
+    /** Grain table {@code t} (its directory entry must not be 0), decoded, from the cache or the file. */
+    private long[] table(int t) throws IOException {
         long[] table = cache.get(id, t);
         if (table == null) {
             table = loadTable(t);
             cache.put(id, t, table);
         }
-        return table[(int) (grain % gtEntries)];
+        return table;
     }
 
     private long tableOffset(int t) {
@@ -773,16 +778,28 @@ final class GrainExtent implements VmdkExtent {
                 n = Math.min(end, (t + 1) * tableBytes) - pos;
                 type = ExtentType.UNALLOCATED;
             } else {
-                long e = lookup(grain);
-                if (e == BAD) {
+                // walk the table's entries while they say the same thing
+                long[] table = table(t);
+                long first = (long) t * gtEntries;
+                int i = (int) (grain - first);
+                if (table[i] == BAD) {
                     throw explain(grain);
                 }
-                n = Math.min(end, (grain + 1) * grainBytes) - pos;
-                type = e > 0 ? ExtentType.DATA : e == ZERO ? ExtentType.ZERO : ExtentType.UNALLOCATED;
+                type = typeOf(table[i]);
+                long lastGrain = Math.min(first + gtEntries, (end + grainBytes - 1) / grainBytes);
+                long g = grain + 1;
+                while (g < lastGrain && table[(int) (g - first)] != BAD && typeOf(table[(int) (g - first)]) == type) {
+                    g++;
+                }
+                n = Math.min(end, g * grainBytes) - pos;
             }
             VmdkExtent.append(out, deviceStart + pos, n, type);
             pos += n;
         }
+    }
+
+    private static ExtentType typeOf(long entry) {
+        return entry > 0 ? ExtentType.DATA : entry == ZERO ? ExtentType.ZERO : ExtentType.UNALLOCATED;
     }
 
     @Override
