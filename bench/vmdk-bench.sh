@@ -8,7 +8,8 @@
 # The source is a SIZE_MIB disk holding DATA_MIB of data (half random, half text-like, in 64 MiB
 # runs spread over the disk), converted by qemu-img to streamOptimized and to monolithicSparse.
 # Each is converted to raw by `qemu-img convert -O raw` and by jv2v (VmdkConvertBench: block status,
-# parallel reads, sparse raw output); the outputs are compared with cmp.
+# parallel reads, sparse raw output); the outputs are compared with cmp. Last, the block status of
+# a whole 2 TiB sparse disk: `qemu-img map` against jv2v (VmdkStatusBench).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 JAVA_HOME=$("$here/bin/find-jdk"); export JAVA_HOME
@@ -61,3 +62,16 @@ for img in stream sparse; do
   echo "  (load average now: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores: other work skews elapsed times)"
 done
 rm -f "$work/q.raw" "$work/j.raw"
+
+# Block status of a whole 2 TiB monolithicSparse disk holding 1 MiB (qemu-img map vs jv2v).
+if [ ! -s "$work/huge.vmdk" ]; then
+  qemu-img create -q -f vmdk "$work/huge.vmdk" 2T
+  qemu-io -f vmdk -c 'write -P 1 1T 1M' "$work/huge.vmdk" >/dev/null
+fi
+/usr/bin/time -f "%e" -o "$work/t" qemu-img map --output=json "$work/huge.vmdk" >/dev/null
+q=$(cat "$work/t")
+/usr/bin/time -f "%e %M" -o "$work/t" "$JAVA_HOME/bin/java" -Xmx256m -cp "$cp" \
+  org.jv2v.image.vmdk.VmdkStatusBench "$work/huge.vmdk" >/dev/null
+j=$(cut -d' ' -f1 "$work/t"); mem=$(cut -d' ' -f2 "$work/t")
+printf 'block status of a 2 TiB sparse disk: qemu-img map %6.2f s, jv2v %6.2f s, ratio %.2f; jv2v peak RSS %d MiB\n' \
+  "$q" "$j" "$(echo "$j / $q" | bc -l)" $((mem / 1024))
