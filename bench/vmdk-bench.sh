@@ -55,10 +55,23 @@ for img in stream sparse; do
     awk '{print $3 + $4}' "$work/t" >>"$work/$img.j.cpu"
   done
   cmp "$work/q.raw" "$work/j.raw" || { echo "$img: OUTPUTS DIFFER"; exit 1; }
+  # the reader alone: no output written (qemu-img to its null-co driver, jv2v discarding)
+  : >"$work/$img.qn.times"; : >"$work/$img.jn.times"
+  for ((r = 1; r <= runs; r++)); do
+    /usr/bin/time -f "%e" -o "$work/t" qemu-img convert -n -f vmdk "$work/$img.vmdk" \
+      --target-image-opts "driver=null-co,size=$((size * 1048576))"
+    cat "$work/t" >>"$work/$img.qn.times"
+    /usr/bin/time -f "%e" -o "$work/t" "$JAVA_HOME/bin/java" -Xmx256m -cp "$cp" \
+      org.jv2v.image.vmdk.VmdkConvertBench "$work/$img.vmdk" null "$threads"
+    cat "$work/t" >>"$work/$img.jn.times"
+  done
+  qn=$(median <"$work/$img.qn.times"); jn=$(median <"$work/$img.jn.times")
   q=$(median <"$work/$img.q.times"); j=$(median <"$work/$img.j.times"); mem=$(sort -n "$work/$img.j.mem" | tail -1)
   qc=$(median <"$work/$img.q.cpu"); jc=$(median <"$work/$img.j.cpu")
   printf '%-7s -> raw: qemu-img %6.2f s, jv2v %6.2f s, ratio %.2f (median of %d); CPU qemu-img %.2f s, jv2v %.2f s; jv2v peak RSS %d MiB\n' \
     "$img" "$q" "$j" "$(echo "$j / $q" | bc -l)" "$runs" "$qc" "$jc" $((mem / 1024))
+  printf '%-7s -> nothing (reader only): qemu-img %6.2f s, jv2v %6.2f s, ratio %.2f\n' "$img" "$qn" "$jn" \
+    "$(echo "$jn / $qn" | bc -l)"
   echo "  (load average now: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores: other work skews elapsed times)"
 done
 rm -f "$work/q.raw" "$work/j.raw"

@@ -24,7 +24,9 @@ import java.util.concurrent.Semaphore;
  * Block status skips what is not allocated; data chunks are read on a few threads and written
  * unless all zero. Memory: at most 2 x threads chunks of 4 MiB in flight.
  *
- * <p>Usage: {@code VmdkConvertBench SRC.vmdk DST.raw [threads]}
+ * <p>Usage: {@code VmdkConvertBench SRC.vmdk DST.raw|null [threads]}; {@code null} reads and
+ * checks for zeros but writes nothing (compare with qemu-img's null-co target), so the reader is
+ * measured without the disk's write speed.
  */
 public final class VmdkConvertBench {
     private static final int CHUNK = 4 << 20;
@@ -33,14 +35,17 @@ public final class VmdkConvertBench {
 
     public static void main(String[] args) throws Exception {
         Path src = Path.of(args[0]);
-        Path dst = Path.of(args[1]);
+        boolean discard = args[1].equals("null");
+        Path dst = Path.of(discard ? "/dev/null" : args[1]);
         int threads = args.length > 2 ? Integer.parseInt(args[2]) : Runtime.getRuntime().availableProcessors();
         try (OpenedImage img = new VmdkFormat().open(src, OpenContext.of(PathGuard.folderOf(src)));
-             FileChannel out = FileChannel.open(dst, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                     StandardOpenOption.TRUNCATE_EXISTING)) {
+             FileChannel out = discard ? null : FileChannel.open(dst, StandardOpenOption.CREATE,
+                     StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
             BlockDevice dev = img.device();
-            try (var raf = new java.io.RandomAccessFile(dst.toFile(), "rw")) {
-                raf.setLength(dev.size());      // a sparse file of the full size, like qemu-img's
+            if (!discard) {
+                try (var raf = new java.io.RandomAccessFile(dst.toFile(), "rw")) {
+                    raf.setLength(dev.size());      // a sparse file of the full size, like qemu-img's
+                }
             }
             ExecutorService pool = Executors.newFixedThreadPool(threads);
             Semaphore inFlight = new Semaphore(2 * threads);
@@ -62,7 +67,7 @@ public final class VmdkConvertBench {
                                 ByteBuffer b = buffers.get().clear().limit(n);
                                 dev.read(b, at);
                                 b.flip();
-                                if (!allZero(b)) {
+                                if (!allZero(b) && out != null) {
                                     while (b.hasRemaining()) {
                                         out.write(b, at + b.position());
                                     }
