@@ -344,8 +344,11 @@ final class Allocator {
         }
     }
 
-    /** Frees blocks {@code [start, start + len)} that {@code owner} ("inode 12") used. */
-    void free(long start, long len, String owner) throws IOException {
+    /**
+     * Frees blocks {@code [start, start + len)} that {@code owner} ("inode 12", whose bytes start at
+     * {@code ownerAt} on the device) used.
+     */
+    void free(long start, long len, String owner, long ownerAt) throws IOException {
         if (start < sb.firstDataBlock() || len < 0 || start + len > sb.blocksCount()) {
             throw new IllegalArgumentException(owner + ": blocks [" + start + ", +" + len + ") outside the filesystem");
         }
@@ -357,7 +360,7 @@ final class Allocator {
             long e = Math.min(end, gStart + sb.blocksPerGroup());
             for (long[] m : metadata().getOrDefault(g, List.of())) {
                 if (m[0] < e && s < m[0] + m[1]) {
-                    throw fs.bad(owner + " block map", fs.group(g).blockBitmap() * bs, "block " + Math.max(s, m[0])
+                    throw fs.bad(owner + " block map", ownerAt, "block " + Math.max(s, m[0])
                             + " is filesystem metadata (superblock, descriptors, bitmaps or inode table)");
                 }
             }

@@ -114,7 +114,7 @@ final class DirEditor {
                 return;
             }
             for (long b : oldTree) {
-                alloc.free(b, 1, "directory inode " + in.number);
+                alloc.free(b, 1, "directory inode " + in.number, in.diskOffset() + 0x28);
             }
             oldTree.clear();
             long goal = pieces.isEmpty() ? fs.groupFirstBlock(groupOf(in.number)) : pieces.getFirst().physical();
@@ -297,6 +297,25 @@ final class DirEditor {
     long[] remove(Dir d, byte[] name) throws IOException {
         if (d.in.has(Inode.FL_INLINE_DATA)) {
             return removeInline(d, name);
+        }
+        if (d.in.has(Inode.FL_INDEX) && fs.superblock().hasCompat(0x20)) {
+            // the leaf the name hashes to; any other block only if it is not there (hash collisions)
+            long rootPhys = d.physical(0);
+            if (rootPhys >= 0) {
+                byte[] root = meta.read(rootPhys);
+                checkRoot(d, root, rootPhys);
+                int hash = DirHash.hash(name, hashVersion(d, root), hashSeed());
+                long leafPhys = d.physical(descend(d, hash).getLast().child());
+                if (leafPhys >= 0) {
+                    byte[] copy = meta.read(leafPhys).clone();
+                    long[] r = tryRemove(d.in, copy, 0, bs, leafPhys * bs, name);
+                    if (r != null) {
+                        sealLeaf(d.in, copy);
+                        meta.replace(leafPhys, copy);
+                        return r;
+                    }
+                }
+            }
         }
         for (long l = 0; l < d.blocks(); l++) {
             long p = d.physical(l);

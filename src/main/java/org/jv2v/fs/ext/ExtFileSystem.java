@@ -191,12 +191,20 @@ public final class ExtFileSystem implements FileSystem {
     }
 
     private void readGroupDescriptors() throws IOException {
+        readGroupDescriptors(null);
+    }
+
+    /** Reads the descriptors, all of them or those in {@code onlyBlocks}. */
+    private void readGroupDescriptors(java.util.Set<Long> onlyBlocks) throws IOException {
         int ds = sb.groupDescSize();
         long perBlock = bs / ds;
         byte[] blk = null;
         long blkNo = -1;
         for (int g = 0; g < groups.length; g++) {
             long where = descriptorBlock(g);
+            if (onlyBlocks != null && !onlyBlocks.contains(where)) {
+                continue;
+            }
             if (where != blkNo) {
                 blockOffset(where, "group descriptor block of group " + g, Superblock.OFFSET);
                 blk = readBlockUncached(where);
@@ -268,6 +276,68 @@ public final class ExtFileSystem implements FileSystem {
     int descriptorOffset(int g) {
         long perBlock = bs / sb.groupDescSize();
         return (int) ((g % perBlock) * sb.groupDescSize());
+    }
+
+    // ---- after an edit (ExtWritableFileSystem): caches kept true without re-reading everything ----
+
+    /**
+     * Blocks {@code [r[0], r[0] + r[1])} of each range changed on the device: cached copies go, and
+     * the group descriptors held in those blocks are read again.
+     */
+    void changed(java.util.Collection<long[]> ranges) throws IOException {
+        java.util.Set<Long> descBlocks = new java.util.HashSet<>();
+        for (int g = 0; g < groups.length; g++) {
+            descBlocks.add(descriptorBlock(g));
+        }
+        java.util.Set<Long> reread = new java.util.HashSet<>();
+        synchronized (blockCache) {
+            for (long[] r : ranges) {
+                if (r[1] > blockCache.size()) {
+                    blockCache.keySet().removeIf(k -> k >= r[0] && k < r[0] + r[1]);
+                } else {
+                    for (long b = r[0]; b < r[0] + r[1]; b++) {
+                        blockCache.remove(b);
+                    }
+                }
+                for (long b : descBlocks) {
+                    if (b >= r[0] && b < r[0] + r[1]) {
+                        reread.add(b);
+                    }
+                }
+            }
+        }
+        if (!reread.isEmpty()) {
+            readGroupDescriptors(reread);
+        }
+    }
+
+    /** A name added to a directory whose entries may be cached. */
+    void entryAdded(long dir, String name, long ino, int fileType) {
+        synchronized (dirCache) {
+            Directory d = dirCache.get(dir);
+            if (d != null) {
+                RawEntry e = new RawEntry(name, ino, fileType);
+                d.entries.add(e);
+                d.byName.putIfAbsent(name, e);
+            }
+        }
+    }
+
+    /** A name removed from a directory whose entries may be cached. */
+    void entryRemoved(long dir, String name) {
+        synchronized (dirCache) {
+            Directory d = dirCache.get(dir);
+            if (d != null) {
+                RawEntry e = d.byName.remove(name);
+                d.entries.remove(e);
+                for (RawEntry other : d.entries) {
+                    if (other.name.equals(name)) {
+                        d.byName.put(name, other); // a duplicate name (corrupt, but readable) takes over
+                        break;
+                    }
+                }
+            }
+        }
     }
 
     // ---- geometry ----

@@ -184,6 +184,8 @@ public final class ExtWritableFileSystem implements WritableFileSystem {
         final DirEditor dirs = new DirEditor(fs, meta, alloc, layout);
         final int bs = (int) fs.blockSize();
         final boolean extents = fs.superblock().hasIncompat(Superblock.INCOMPAT_EXTENTS);
+        /** Updates of the reader's cached directories, made once the edit is on the device. */
+        final List<Runnable> onCommit = new ArrayList<>();
 
         InodeRecord load(long ino) throws IOException {
             return InodeRecord.load(fs, meta, ino);
@@ -236,13 +238,17 @@ public final class ExtWritableFileSystem implements WritableFileSystem {
             List<FileLayout.Piece> pieces = new ArrayList<>();
             long logical = 0;
             for (Allocator.Run r : alloc.allocate(goal, n)) {
-                long from = logical * bs;
-                int len = (int) Math.min(r.length() * bs, content.length - from);
-                meta.writeData(r.start(), content, (int) from, len);
                 pieces.add(new FileLayout.Piece(logical, r.start(), r.length(), false));
                 logical += r.length();
             }
+            // every allocation (data, then tree blocks) before the first byte is written: a rewrite may
+            // reuse the file's own old blocks, which must stay intact if the edit fails for lack of space
             long tree = layout.build(in, pieces, pieces.isEmpty() ? goal : pieces.getFirst().physical());
+            for (FileLayout.Piece p : pieces) {
+                long from = p.logical() * bs;
+                int len = (int) Math.min(p.length() * bs, content.length - from);
+                meta.writeData(p.physical(), content, (int) from, len);
+            }
             in.setSize(content.length);
             in.setBlocks(n + tree + (in.fileAcl() != 0 ? 1 : 0));
         }
@@ -298,7 +304,7 @@ public final class ExtWritableFileSystem implements WritableFileSystem {
                     Le.put32(c, 0x10, Crc32c.update(crc, c, 0, c.length));
                 }
             } else if (refs == 1) {
-                alloc.free(blk, 1, "inode " + in.number + " xattr block");
+                alloc.free(blk, 1, "inode " + in.number + " xattr block", in.diskOffset() + 0x68);
             } else {
                 throw fs.bad("xattr block h_refcount", at + 4, "0 while inode " + in.number + " uses it");
             }
@@ -316,15 +322,17 @@ public final class ExtWritableFileSystem implements WritableFileSystem {
             throw new IOException(dev.describe() + ": filesystem closed");
         }
         Edit e = new Edit();
+        List<long[]> changed;
         try {
             body.run(e);
             e.alloc.seal(e.now);
-            meta.commit();
+            changed = meta.commit();
         } catch (IOException | RuntimeException | Error x) {
             meta.discard();
             throw x;
         }
-        fs = ExtFileSystem.open(dev);
+        fs.changed(changed);
+        e.onCommit.forEach(Runnable::run);
     }
 
     // ---- paths ----
@@ -532,6 +540,7 @@ public final class ExtWritableFileSystem implements WritableFileSystem {
             if (removed[0] != in.number) {
                 throw new IllegalStateException("removed inode " + removed[0] + " for " + path);
             }
+            e.onCommit.add(() -> fs.entryRemoved(dir.number, s.name));
             d.finish();
             e.touch(dir);
             dir.store(meta);
@@ -570,6 +579,8 @@ public final class ExtWritableFileSystem implements WritableFileSystem {
         DirEditor.Dir d = e.dirs.open(dir);
         e.dirs.insert(d, s.nameBytes, ino, type);
         d.finish();
+        int cachedType = fs.superblock().hasIncompat(Superblock.INCOMPAT_FILETYPE) ? type : 0;
+        e.onCommit.add(() -> fs.entryAdded(dir.number, s.name, ino, cachedType));
         e.touch(dir);
         dir.store(meta);
     }

@@ -249,7 +249,7 @@ final class FileLayout {
 
             void flush() throws IOException {
                 if (run[1] > 0) {
-                    alloc.free(run[0], run[1], owner);
+                    alloc.free(run[0], run[1], owner, in.diskOffset() + 0x28);
                     freed[0] += run[1];
                 }
             }
@@ -260,12 +260,12 @@ final class FileLayout {
             }
         });
         if (run[1] > 0) {
-            alloc.free(run[0], run[1], owner);
+            alloc.free(run[0], run[1], owner, in.diskOffset() + 0x28);
             freed[0] += run[1];
         }
         // tree blocks last: the walk read them
         for (long b : tree) {
-            alloc.free(b, 1, owner);
+            alloc.free(b, 1, owner, in.diskOffset() + 0x28);
         }
         return freed[0] + tree.size();
     }

@@ -21,6 +21,8 @@ final class MetaStore {
     private final BlockDevice dev;
     private final int bs;
     private final Map<Long, byte[]> dirty = new LinkedHashMap<>();
+    /** Ranges {first, count} this edit wrote file data to. */
+    private final java.util.List<long[]> dataWritten = new java.util.ArrayList<>();
     private final Map<Long, byte[]> clean = new LinkedHashMap<>(64, 0.75f, true) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<Long, byte[]> e) {
@@ -89,6 +91,7 @@ final class MetaStore {
     void writeData(long first, byte[] src, int off, int len) throws IOException {
         long blocks = (len + (long) bs - 1) / bs;
         forget(first, blocks);
+        dataWritten.add(new long[] {first, blocks});
         int whole = (len / bs) * bs;
         if (whole > 0) {
             dev.write(ByteBuffer.wrap(src, off, whole), first * bs);
@@ -100,18 +103,23 @@ final class MetaStore {
         }
     }
 
-    /** Writes every changed block to the device. */
-    void commit() throws IOException {
+    /** Writes every changed block to the device; returns the ranges {first, count} the edit changed. */
+    java.util.List<long[]> commit() throws IOException {
+        java.util.List<long[]> changed = new java.util.ArrayList<>(dataWritten);
         for (Iterator<Map.Entry<Long, byte[]>> it = dirty.entrySet().iterator(); it.hasNext(); ) {
             Map.Entry<Long, byte[]> e = it.next();
             dev.write(ByteBuffer.wrap(e.getValue()), e.getKey() * bs);
             clean.put(e.getKey(), e.getValue());
+            changed.add(new long[] {e.getKey(), 1});
             it.remove();
         }
+        dataWritten.clear();
+        return changed;
     }
 
-    /** Forgets every change of the edit under way. */
+    /** Forgets every change of the edit under way (file data already written stays in blocks still free). */
     void discard() {
         dirty.clear();
+        dataWritten.clear();
     }
 }
