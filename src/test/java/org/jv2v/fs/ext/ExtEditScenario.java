@@ -63,9 +63,12 @@ final class ExtEditScenario {
         return sb.substring(0, bytes).getBytes(StandardCharsets.UTF_8);
     }
 
-    /** The tree mkfs -d copies in (and the expectations for what the edits leave alone). */
+    /**
+     * The tree mkfs -d copies in, and the expectations for what the edits leave alone. With a null
+     * root only the expectations are recorded (scenarios with the same seed share one tree).
+     */
     void build(Path root) throws Exception {
-        Path etc = Files.createDirectories(root.resolve("etc"));
+        Path etc = root == null ? null : Files.createDirectories(root.resolve("etc"));
         write(root, "/etc/fstab", text("UUID=0a1b2c3d / ext4 defaults 0 1", 3000));
         write(root, "/etc/hostname", "vmware-guest\n".getBytes(StandardCharsets.UTF_8));
         write(root, "/etc/big.bin", random(300_000));
@@ -74,25 +77,27 @@ final class ExtEditScenario {
         write(root, "/etc/unchanged", text("left alone", 5000));
         write(root, "/etc/remove-me", random(20_000));
         write(root, "/etc/hard1", text("two names", 100));
-        Files.createLink(etc.resolve("hard2"), etc.resolve("hard1"));
         files.put("/etc/hard2", files.get("/etc/hard1"));
-        Files.createSymbolicLink(etc.resolve("old-link"), Path.of("fstab"));
-        setfattr(etc.resolve("labelled"), "security.selinux", "system_u:object_r:etc_t:s0");
-        setfattr(etc.resolve("labelled"), "user.comment", "kept across the rewrite");
-        setfattr(etc.resolve("big.bin"), "user.big", "b".repeat(700)); // too big for the inode: a block
-        Path many = Files.createDirectories(etc.resolve("many"));
+        if (root != null) {
+            Files.createLink(etc.resolve("hard2"), etc.resolve("hard1"));
+            Files.createSymbolicLink(etc.resolve("old-link"), Path.of("fstab"));
+            setfattr(etc.resolve("labelled"), "security.selinux", "system_u:object_r:etc_t:s0");
+            setfattr(etc.resolve("labelled"), "user.comment", "kept across the rewrite");
+            setfattr(etc.resolve("big.bin"), "user.big", "b".repeat(700)); // too big for the inode: a block
+            Files.createDirectories(etc.resolve("many"));
+        }
         for (int i = 0; i < MANY_BEFORE; i++) {
             String name = String.format("existing-entry-%04d.conf", i);
-            byte[] c = ("entry " + i + "\n").getBytes(StandardCharsets.UTF_8);
-            Files.write(many.resolve(name), c);
-            files.put("/etc/many/" + name, c);
+            write(root, "/etc/many/" + name, ("entry " + i + "\n").getBytes(StandardCharsets.UTF_8));
         }
         dirs.add("/etc");
         dirs.add("/etc/many");
     }
 
     private void write(Path root, String path, byte[] content) throws Exception {
-        Files.write(root.resolve(path.substring(1)), content);
+        if (root != null) {
+            Files.write(root.resolve(path.substring(1)), content);
+        }
         files.put(path, content);
     }
 

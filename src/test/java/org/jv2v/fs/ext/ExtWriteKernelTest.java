@@ -125,9 +125,9 @@ class ExtWriteKernelTest {
     }
 
     private static Disk scenarioDisk(Path dir, String tag, List<String> mkfs) throws Exception {
-        ExtEditScenario s = new ExtEditScenario(tag.hashCode());
-        Path tree = dir.resolve("tree-" + tag);
-        s.build(tree);
+        ExtEditScenario s = new ExtEditScenario(ExtWriteTest.SEED);
+        Path tree = dir.resolve("tree");
+        s.build(Files.exists(tree) ? null : tree);
         Path image = dir.resolve(tag + ".img");
         ExtTools.mkfs(image, tree, "32M", mkfs);
         ExtWriteTest.indexDirectories(image);
@@ -142,7 +142,7 @@ class ExtWriteKernelTest {
     private static Path htreeDisk(Path dir) throws Exception {
         Path tree = Files.createDirectories(dir.resolve("tree-H/big"));
         for (int i = 0; i < 2000; i++) {
-            Files.writeString(tree.resolve(ExtWriteLayoutTest.name(i)), "");
+            Files.createFile(tree.resolve(ExtWriteLayoutTest.name(i)));
         }
         Path image = dir.resolve("H.img");
         ExtTools.mkfs(image, tree.getParent(), "16M", List.of("-t", "ext4", "-b", "1024", "-N", "8192"));
