@@ -77,6 +77,9 @@ final class ExtEditScenario {
         write(root, "/etc/unchanged", text("left alone", 5000));
         write(root, "/etc/remove-me", random(20_000));
         write(root, "/etc/hard1", text("two names", 100));
+        write(root, "/etc/grows", text("small, inline where it can be", 40));
+        write(root, "/etc/shrinks", text("inline with an extension in system.data", 100));
+        write(root, "/etc/remove-attrs", text("has an attribute block", 3000));
         files.put("/etc/hard2", files.get("/etc/hard1"));
         if (root != null) {
             Files.createLink(etc.resolve("hard2"), etc.resolve("hard1"));
@@ -84,14 +87,20 @@ final class ExtEditScenario {
             setfattr(etc.resolve("labelled"), "security.selinux", "system_u:object_r:etc_t:s0");
             setfattr(etc.resolve("labelled"), "user.comment", "kept across the rewrite");
             setfattr(etc.resolve("big.bin"), "user.big", "b".repeat(700)); // too big for the inode: a block
+            setfattr(etc.resolve("remove-attrs"), "user.big", "r".repeat(700));
             Files.createDirectories(etc.resolve("many"));
+            Files.createDirectories(etc.resolve("tiny")); // an inline directory where inline_data is on
         }
         for (int i = 0; i < MANY_BEFORE; i++) {
             String name = String.format("existing-entry-%04d.conf", i);
             write(root, "/etc/many/" + name, ("entry " + i + "\n").getBytes(StandardCharsets.UTF_8));
         }
+        for (String n : List.of("a", "b")) {
+            write(root, "/etc/tiny/" + n, n.getBytes(StandardCharsets.UTF_8));
+        }
         dirs.add("/etc");
         dirs.add("/etc/many");
+        dirs.add("/etc/tiny");
     }
 
     private void write(Path root, String path, byte[] content) throws Exception {
@@ -112,6 +121,8 @@ final class ExtEditScenario {
         rewrite(fs, "/etc/empty-me", new byte[0]);                                          // empty
         rewrite(fs, "/etc/labelled", text("relabel me not", 9000));                         // with xattrs
         rewrite(fs, "/etc/hostname", "kvm-guest\n".getBytes(StandardCharsets.UTF_8));      // tiny
+        rewrite(fs, "/etc/grows", text("no longer inline", 5000));
+        rewrite(fs, "/etc/shrinks", text("back into i_block", 30));
 
         create(fs, "/etc/new.conf", text("new configuration", 777), 0640, 1000, 1001);
         create(fs, "/etc/empty-new", new byte[0], 0600, 0, 0);
@@ -135,7 +146,15 @@ final class ExtEditScenario {
         fs.symlink("/etc/newdir/sub/up", "..", 0, 0);
         links.put("/etc/newdir/sub/up", "..");
 
-        for (String p : List.of("/etc/remove-me", "/etc/old-link", "/etc/hard1")) {
+        // a small directory (inline with inline_data) that grows past the inode, and loses a name
+        create(fs, "/etc/tiny/c", "c".getBytes(StandardCharsets.UTF_8), 0644, 0, 0);
+        fs.unlink("/etc/tiny/b"); // from the inode, where inline_data is on
+        gone.add("/etc/tiny/b");
+        files.remove("/etc/tiny/b");
+        for (int i = 0; i < 12; i++) {
+            create(fs, "/etc/tiny/more-names-" + i, new byte[i], 0644, 0, 0);
+        }
+        for (String p : List.of("/etc/remove-me", "/etc/old-link", "/etc/hard1", "/etc/remove-attrs", "/etc/tiny/a")) {
             fs.unlink(p);
             gone.add(p);
             files.remove(p);
@@ -178,6 +197,7 @@ final class ExtEditScenario {
         }
         assertThat(fs.stat("/etc/hard2").links()).isEqualTo(1);
         assertThat(fs.list("/etc/many")).hasSize(MANY_BEFORE + MANY_ADDED + 1);
+        assertThat(fs.list("/etc/tiny")).hasSize(1 + 12);
         assertThat(fs.stat("/etc/newdir").links()).isEqualTo(3);
         assertThat(fs.xattrs("/etc/labelled")).containsKeys("security.selinux", "user.comment");
         assertThat(fs.xattrs("/etc/big.bin")).containsKey("user.big");

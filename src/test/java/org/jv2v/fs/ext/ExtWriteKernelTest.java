@@ -47,6 +47,8 @@ class ExtWriteKernelTest {
         Files.copy(disks.getFirst().image(), written);
         Path dirty = dir.resolve("X.img");
         ExtTools.mkfs(dirty, null, "16M", List.of("-t", "ext4"));
+        Path kernelMade = dir.resolve("K.img");
+        ExtTools.mkfs(kernelMade, null, "16M", List.of("-t", "ext4", "-O", "inline_data", "-I", "256"));
 
         StringBuilder gf = new StringBuilder();
         List<String> expected = new ArrayList<>();
@@ -57,6 +59,7 @@ class ExtWriteKernelTest {
         gf.append("add-ro ").append(htree).append('\n');
         gf.append("add ").append(written).append('\n');
         gf.append("add ").append(dirty).append('\n');
+        gf.append("add ").append(kernelMade).append('\n');
         gf.append("run\n");
         for (Disk d : disks) {
             gf.append(uploads(dir, d.tag(), d.scenario()));
@@ -88,6 +91,15 @@ class ExtWriteKernelTest {
                 + " && ln -s kernel-1 many/klink && rm short-link && sync && echo W done\"\n");
         gf.append("umount /\n");
         expected.add("W done");
+        // structures only the kernel makes, for jv2v to edit afterwards: an inline directory whose
+        // entries spill into system.data, and an attribute block two files share
+        gf.append("mount /dev/sd").append((char) (dev + 1)).append(" /\n");
+        gf.append("debug sh \"mkdir /sysroot/k && cd /sysroot/k && for i in 1 2 3 4 5 6; do echo $i > n$i; done"
+                + " && echo shared > s1 && echo shared > s2 && echo K done\"\n");
+        gf.append("setxattr user.big ").append("v".repeat(700)).append(" 700 /k/s1\n");
+        gf.append("setxattr user.big ").append("v".repeat(700)).append(" 700 /k/s2\n");
+        gf.append("umount /\n");
+        expected.add("K done");
         // and a journal left to replay
         gf.append("mount /dev/sd").append(dev).append(" /\n");
         gf.append("write /written-before-the-crash \"data\"\nsync\n");
@@ -115,6 +127,34 @@ class ExtWriteKernelTest {
             fs.unlink("/etc/many/kernel-5");
         }
         ExtTools.assertFsckClean(written);
+
+        // jv2v edits what the kernel made
+        assertThat(ExtTools.debugfs(kernelMade, "stat /k")).containsPattern("system.data \\([1-9]\\d*\\)"); // entries past i_block
+        String shared = ExtTools.debugfs(kernelMade, "stat /k/s1");
+        long aclBlock = ExtTools.number(shared, "File ACL: (\\d+)");
+        assertThat(ExtTools.number(ExtTools.debugfs(kernelMade, "stat /k/s2"), "File ACL: (\\d+)")).isEqualTo(aclBlock);
+        try (FileDevice devK = FileDevice.openWritable(kernelMade); ExtWritableFileSystem fs = ExtWritableFileSystem.open(devK)) {
+            fs.unlink("/k/n6");                        // from system.data
+            fs.create("/k/m1", new byte[1], 0644, 0, 0); // into the room it left
+            fs.unlink("/k/n1");                        // from i_block
+            fs.unlink("/k/s1");                        // the shared attribute block keeps one reference
+            assertThat(fs.xattrs("/k/s2")).containsKey("user.big");
+        }
+        ExtTools.assertFsckClean(kernelMade);
+        assertThat(ExtTools.debugfs(kernelMade, "stat /k")).contains("Size of inline data");
+        try (FileDevice devK = FileDevice.openWritable(kernelMade); ExtWritableFileSystem fs = ExtWritableFileSystem.open(devK)) {
+            for (int i = 0; i < 10; i++) {
+                fs.create("/k/grow" + i, new byte[0], 0644, 0, 0); // past the inode: a block directory
+            }
+            fs.unlink("/k/s2");                        // the attribute block's last reference
+        }
+        ExtTools.assertFsckClean(kernelMade);
+        assertThat(ExtTools.debugfs(kernelMade, "stat /k")).doesNotContain("Size of inline data");
+        String ls = ExtTools.debugfs(kernelMade, "ls /k");
+        for (String n : List.of("n2", "n3", "n4", "n5", "m1", "grow0", "grow9")) {
+            assertThat(ls).containsPattern("\\s" + n + "\\s");
+        }
+        assertThat(ExtTools.debugfs(kernelMade, "testb " + aclBlock)).contains("not in use");
 
         // the crashed one is refused
         assertThat(ExtTools.debugfs(dirty, "features")).contains("needs_recovery");

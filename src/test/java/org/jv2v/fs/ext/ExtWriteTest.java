@@ -90,6 +90,11 @@ class ExtWriteTest {
         }
         String before = ExtTools.debugfsBatch(edited, dir, statRequests);
         boolean indexed = ExtTools.debugfs(edited, "htree /etc/many").contains("Root node dump");
+        boolean inline = c.mkfs.contains("inline_data");
+        for (String p : List.of("/etc/tiny", "/etc/grows", "/etc/shrinks")) {
+            assertThat(ExtTools.debugfs(edited, "stat " + p).contains("Size of inline data")).as("%s inline", p)
+                    .isEqualTo(inline);
+        }
         assertThat(indexed).as("e2fsck -D indexed /etc/many").isEqualTo(!c.mkfs.contains("^dir_index")
                 && !c.mkfs.contains("65536")); // one 64 KiB block holds all its entries
 
@@ -105,6 +110,10 @@ class ExtWriteTest {
         checkWithDebugfs(s, edited, dir, before, statRequests);
         assertThat(ExtTools.debugfs(edited, "htree /etc/many").contains("Root node dump")).as("/etc/many indexed")
                 .isEqualTo(indexed);
+        // the inline directory and file grew out of their inodes; the shrunk file went back into i_block
+        assertThat(ExtTools.debugfs(edited, "stat /etc/tiny")).doesNotContain("Size of inline data");
+        assertThat(ExtTools.debugfs(edited, "stat /etc/grows")).doesNotContain("Size of inline data");
+        assertThat(ExtTools.debugfs(edited, "stat /etc/shrinks").contains("Size of inline data: 60")).isEqualTo(inline);
         try (FileDevice dev = FileDevice.open(edited); ExtFileSystem fs = ExtFileSystem.open(dev)) {
             s.verify(fs);
         }
