@@ -452,11 +452,32 @@ public final class ExtWritableFileSystem implements WritableFileSystem {
 
     @Override
     public void create(String path, byte[] content, int mode, int uid, int gid) throws IOException {
+        create(path, content, mode, uid, gid, Map.of());
+    }
+
+    /**
+     * {@inheritDoc} Here the attributes ("user.", "trusted." and "security." names) are stored in
+     * the inode, after its fixed fields; a filesystem whose inodes have no room for them (128-byte
+     * inodes, or values too long: 256-byte inodes hold about 90 bytes of names and values) is
+     * refused rather than given an attribute block.
+     */
+    @Override
+    public void create(String path, byte[] content, int mode, int uid, int gid, Map<String, byte[]> xattrs)
+            throws IOException {
         Split s = split(path);
+        List<IbodyXattrs.Entry> attrs = new ArrayList<>();
+        for (var x : new java.util.TreeMap<>(xattrs).entrySet()) {
+            attrs.add(xattrEntry(path, x.getKey(), x.getValue()));
+        }
         edit(e -> {
             InodeRecord dir = prepareParent(e, s, path);
             long ino = e.alloc.allocateInode(e.groupOf(dir.number), false);
             InodeRecord in = e.newInode(ino, InodeRecord.S_IFREG | (mode & 07777), uid, gid, 1);
+            if (!attrs.isEmpty() && !IbodyXattrs.write(in, attrs)) {
+                throw new Jv2vException(dev.describe() + ": " + path + ": its extended attributes "
+                        + xattrs.keySet() + " do not fit in a " + fs.inodeSize() + "-byte inode, where jv2v stores"
+                        + " those of new files");
+            }
             e.writeData(in, content, e.groupStart(ino));
             link(e, dir, s, ino, DirEditor.FT_REG);
             in.store(meta);
@@ -561,6 +582,31 @@ public final class ExtWritableFileSystem implements WritableFileSystem {
             in.store(meta);
             e.alloc.freeInode(in.number, false);
         });
+    }
+
+    /** An attribute by its full name ("security.selinux"), in the form stored in an inode. */
+    private static IbodyXattrs.Entry xattrEntry(String path, String name, byte[] value) {
+        int index;
+        String rest;
+        if (name.startsWith("user.")) {
+            index = 1;
+            rest = name.substring(5);
+        } else if (name.startsWith("trusted.")) {
+            index = 4;
+            rest = name.substring(8);
+        } else if (name.startsWith("security.")) {
+            index = 6;
+            rest = name.substring(9);
+        } else {
+            throw new IllegalArgumentException(path + ": extended attribute " + name
+                    + " is not in the user, trusted or security namespace");
+        }
+        byte[] n = rest.getBytes(StandardCharsets.UTF_8);
+        if (n.length == 0 || n.length > 255 || value.length > Xattrs.MAX_VALUE) {
+            throw new IllegalArgumentException(path + ": extended attribute " + name + " has an empty or too long"
+                    + " name, or a value over " + Xattrs.MAX_VALUE + " bytes");
+        }
+        return IbodyXattrs.entry(index, n, value);
     }
 
     /** The parent directory of a new name, checked: a directory, editable, without that name yet. */

@@ -31,6 +31,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  */
 class ExtWriteKernelTest {
 
+    private static final String LABEL = "system_u:object_r:etc_t:s0";
+
     /** One edited image: its tag in the appliance's output and its scenario. */
     record Disk(String tag, Path image, ExtEditScenario scenario) {}
 
@@ -41,6 +43,11 @@ class ExtWriteKernelTest {
         for (String[] c : new String[][] {{"A", "-t ext4"}, {"C", "-t ext3"}, {"D", "-t ext4 -O inline_data"},
                 {"E", "-t ext4 -b 1024 -O ^metadata_csum,uninit_bg"}}) {
             disks.add(scenarioDisk(dir, c[0], List.of(c[1].split(" "))));
+        }
+        try (FileDevice dev = FileDevice.openWritable(disks.getFirst().image());
+             WritableFileSystem fs = new ExtFormat().openWritable(dev)) {
+            fs.create("/etc/labelled-new", "label".getBytes(StandardCharsets.UTF_8), 0644, 0, 0,
+                    Map.of("security.selinux", LABEL.getBytes(StandardCharsets.UTF_8)));
         }
         Path htree = htreeDisk(dir);
         Path written = dir.resolve("W.img");
@@ -65,6 +72,9 @@ class ExtWriteKernelTest {
             gf.append(uploads(dir, d.tag(), d.scenario()));
             gf.append("mount-ro /dev/sd").append(dev++).append(" /\n");
             gf.append("debug sh \"sh /tmp/check.sh ").append(d.tag()).append(" 2>&1\"\n");
+            if (d == disks.getFirst()) {
+                gf.append("lgetxattr /etc/labelled-new security.selinux\necho\n"); // the value ends without a newline
+            }
             gf.append("umount /\n");
             expected.addAll(expectedLines(d.tag(), d.scenario()));
         }
@@ -112,7 +122,8 @@ class ExtWriteKernelTest {
         assertThat(r.exitCode()).as("guestfish%n%s", r.all()).isZero();
         List<String> got = r.stdout().lines().map(String::strip)
                 .filter(l -> l.matches("[A-Z] .*")).toList();
-        assertThat(new TreeSet<>(got)).as("what the kernel read").isEqualTo(new TreeSet<>(expected));
+        assertThat(got).as("what the kernel read").containsExactlyInAnyOrderElementsOf(expected);
+        assertThat(r.stdout().lines()).as("the label the kernel reads").contains(LABEL);
 
         // after the kernel's own writes: e2fsck clean, and jv2v reads them
         ExtTools.assertFsckClean(written);

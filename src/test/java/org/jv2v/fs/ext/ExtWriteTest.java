@@ -213,4 +213,38 @@ class ExtWriteTest {
         }
         return out;
     }
+
+    @org.junit.jupiter.api.Test
+    void newFilesCarryTheirSelinuxLabelInTheInode(@TempDir Path dir) throws Exception {
+        Tools.require("mkfs.ext4", "e2fsck", "debugfs");
+        Path image = dir.resolve("fs.img");
+        ExtTools.mkfs(image, null, "16M", List.of("-t", "ext4"));
+        byte[] label = "system_u:object_r:NetworkManager_etc_rw_t:s0\0".getBytes(StandardCharsets.UTF_8);
+        Map<String, byte[]> attrs = Map.of("security.selinux", label);
+        try (FileDevice dev = FileDevice.openWritable(image); WritableFileSystem fs = new ExtFormat().openWritable(dev)) {
+            fs.create("/ens3.nmconnection", "[connection]\n".getBytes(StandardCharsets.UTF_8), 0600, 0, 0, attrs);
+            assertThat(fs.xattrs("/ens3.nmconnection")).containsOnlyKeys("security.selinux");
+            // two attributes of that size are more than a 256-byte inode holds
+            Map<String, byte[]> more = Map.of("security.selinux", label, "user.origin", label);
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> fs.create("/more", new byte[1], 0644, 0, 0, more))
+                    .isInstanceOf(org.jv2v.Jv2vException.class).hasMessageContaining("do not fit in a 256-byte inode");
+        }
+        ExtTools.assertFsckClean(image);
+        assertThat(ExtTools.debugfs(image, "ea_list /ens3.nmconnection")).contains("security.selinux (45)");
+        Path value = dir.resolve("value");
+        ExtTools.debugfs(image, "ea_get -f " + value + " /ens3.nmconnection security.selinux");
+        assertThat(Files.readAllBytes(value)).isEqualTo(label);
+        try (FileDevice dev = FileDevice.open(image); ExtFileSystem fs = ExtFileSystem.open(dev)) {
+            assertThat(fs.xattrs("/ens3.nmconnection").get("security.selinux")).isEqualTo(label);
+        }
+        // 128-byte inodes have no room: refused, nothing written
+        Path small = dir.resolve("small.img");
+        ExtTools.mkfs(small, null, "16M", List.of("-t", "ext4", "-I", "128"));
+        String sum = Checksums.sha256(small);
+        try (FileDevice dev = FileDevice.openWritable(small); WritableFileSystem fs = new ExtFormat().openWritable(dev)) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> fs.create("/f", new byte[1], 0644, 0, 0, attrs))
+                    .isInstanceOf(org.jv2v.Jv2vException.class).hasMessageContaining("do not fit in a 128-byte inode");
+        }
+        assertThat(Checksums.sha256(small)).isEqualTo(sum);
+    }
 }
