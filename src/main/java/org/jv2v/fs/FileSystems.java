@@ -1,0 +1,35 @@
+package org.jv2v.fs;
+
+import org.jv2v.fs.ntfs.NtfsFormat;
+import org.jv2v.image.BlockDevice;
+
+import java.io.IOException;
+import java.util.List;
+import java.util.Optional;
+
+/** Every filesystem jv2v reads, and the probe that picks one for a device. */
+public final class FileSystems {
+    private static final List<FileSystemFormat> FORMATS = List.of(new NtfsFormat());
+
+    private FileSystems() {}
+
+    public static List<FileSystemFormat> formats() {
+        return FORMATS;
+    }
+
+    /** The first format whose probe recognises the device. */
+    public static Optional<FileSystemFormat> probe(BlockDevice device) throws IOException {
+        for (FileSystemFormat f : FORMATS) {
+            if (f.probe(device)) {
+                return Optional.of(f);
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** Opens the device with the format that recognises it, if any. */
+    public static Optional<FileSystem> open(BlockDevice device) throws IOException {
+        Optional<FileSystemFormat> f = probe(device);
+        return f.isPresent() ? Optional.of(f.get().open(device)) : Optional.empty();
+    }
+}
