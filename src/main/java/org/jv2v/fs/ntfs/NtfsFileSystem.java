@@ -59,6 +59,16 @@ public final class NtfsFileSystem implements FileSystem {
         return new NtfsFileSystem(Volume.open(device));
     }
 
+    /** The core, for tests in this package that locate on-disk structures. */
+    Volume volume() {
+        return vol;
+    }
+
+    /** The MFT record number of {@code path} (without following a final symlink). */
+    long recordOf(String path) throws IOException {
+        return resolve(path, false).number;
+    }
+
     @Override
     public String type() {
         return "ntfs";
@@ -515,7 +525,7 @@ public final class NtfsFileSystem implements FileSystem {
             }
             String sub = r.substituteName(vol.name, what);
             if (r.tag() == Reparse.TAG_SYMLINK && r.relative() && !sub.startsWith("\\") && !isDriveAbsolute(sub)) {
-                return sub.replace('\\', '/');
+                return relativeTarget(i, sub);
             }
             return windowsAbsoluteTarget(sub, what);
         }
@@ -553,6 +563,62 @@ public final class NtfsFileSystem implements FileSystem {
         return FOREIGN_TARGET_DIR + prefix + path.replace('\\', '/');
     }
 
+    /**
+     * A relative Windows link with '/' separators and, like ntfs-3g, each component that exists
+     * spelled as the volume stores it; from the first missing component or reparse point on, the
+     * rest is kept as written.
+     */
+    private String relativeTarget(Inode link, String sub) throws IOException {
+        Inode cur = parentOf(link);
+        StringBuilder out = new StringBuilder();
+        boolean asWritten = false;
+        for (String c : sub.split("\\\\", -1)) {
+            if (!out.isEmpty()) {
+                out.append('/');
+            }
+            if (asWritten || c.isEmpty() || c.equals(".")) {
+                out.append(c);
+            } else if (c.equals("..")) {
+                out.append(c);
+                cur = parentOf(cur);
+            } else {
+                Index.Entry e = cur.directory() ? new Index(vol, cur).lookup(c) : null;
+                if (e == null) {
+                    asWritten = true;
+                    out.append(c);
+                    continue;
+                }
+                Inode next = vol.inode(e.record());
+                out.append(storedName(e, cur, next));
+                asWritten = (next.fileAttributes() & Ntfs.FILE_ATTR_REPARSE_POINT) != 0;
+                cur = next;
+            }
+        }
+        return out.toString();
+    }
+
+    /** The directory holding the (first Win32 or POSIX) name of {@code i}; the root's parent is itself. */
+    private Inode parentOf(Inode i) throws IOException {
+        for (FileName fn : i.fileNames()) {
+            if (!fn.dosOnly()) {
+                return vol.inode(fn.parentRef() & Volume.MREF_MASK);
+            }
+        }
+        return vol.inode(Ntfs.FILE_ROOT);
+    }
+
+    /** The long name of the file an index entry names: a DOS alias is replaced by its Win32 name. */
+    private static String storedName(Index.Entry e, Inode dir, Inode file) {
+        if (e.key().dosOnly()) {
+            for (FileName fn : file.fileNames()) {
+                if (!fn.dosOnly() && (fn.parentRef() & Volume.MREF_MASK) == dir.number) {
+                    return fn.name();
+                }
+            }
+        }
+        return e.key().name();
+    }
+
     /** "/" plus the path's components as this volume spells them, or null when it is not here. */
     private String findCaseInsensitive(String windowsPath) throws IOException {
         Inode cur = vol.inode(Ntfs.FILE_ROOT);
@@ -569,15 +635,7 @@ public final class NtfsFileSystem implements FileSystem {
                 return null;
             }
             Inode next = vol.inode(e.record());
-            String name = e.key().name();
-            if (e.key().dosOnly()) {
-                for (FileName fn : next.fileNames()) {
-                    if (!fn.dosOnly() && (fn.parentRef() & Volume.MREF_MASK) == cur.number) {
-                        name = fn.name();
-                    }
-                }
-            }
-            out.append('/').append(name);
+            out.append('/').append(storedName(e, cur, next));
             cur = next;
         }
         return out.isEmpty() ? "/" : out.toString();

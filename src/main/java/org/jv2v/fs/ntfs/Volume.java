@@ -112,6 +112,11 @@ final class Volume {
         return mftRecords;
     }
 
+    /** Where MFT record {@code n} starts on the device (-1 if its runlist does not map it). */
+    long recordDiskOffset(long n) {
+        return mft.deviceOffset(n * boot.mftRecordSize());
+    }
+
     /** Reads MFT record {@code n} (fixups applied). */
     MftRecord record(long n) throws IOException {
         if (n < 0 || n >= mftRecords) {
