@@ -12,12 +12,12 @@ import java.nio.file.StandardOpenOption;
 import java.util.List;
 
 /** A raw image file as a read-only block device (opened READ only: the source is sacred). */
-final class ImageDevice implements BlockDevice {
+public final class ImageDevice implements BlockDevice {
     private final FileChannel ch;
     private final Path file;
     private final long size;
 
-    ImageDevice(Path file) throws IOException {
+    public ImageDevice(Path file) throws IOException {
         this.file = file;
         this.ch = FileChannel.open(file, StandardOpenOption.READ);
         this.size = ch.size();
