@@ -263,6 +263,8 @@ class NtfsImageTest {
         // ntfsresize marks the volume dirty so that Windows runs chkdsk after the resize.
         Run.checked(List.of("ntfsresize", "-f", "-f", "-s", "48M", copy.toString()));
         assertThat(Run.checked(List.of("ntfsinfo", "-f", "-m", copy.toString())).stdout()).contains("DIRTY");
+        // ntfs-3g's tools refuse to write to it
+        assertThat(ntfscpVerdict(copy)).contains("scheduled for check");
         try (FileSystem fs = open(copy)) {
             NtfsVolumeState st = ((NtfsFileSystem) fs).state();
             assertThat(st.dirty()).isTrue();
@@ -298,7 +300,93 @@ class NtfsImageTest {
                 assertThat(st.hibernated()).as(c.getKey()).isEqualTo(expected.get(c.getKey()));
                 assertThat(st.writeRefusal().isPresent()).isEqualTo(expected.get(c.getKey()));
             }
+            // ntfs-3g's own verdict: a read-write mount (ntfscp) is refused exactly when hibernated
+            String verdict = ntfscpVerdict(img);
+            if (expected.get(c.getKey())) {
+                assertThat(verdict).as(c.getKey()).contains("hibernated");
+            } else {
+                assertThat(verdict).as(c.getKey()).isEqualTo("ok");
+            }
         }
+    }
+
+    /**
+     * Restart pages written into $LogFile (as Windows leaves them): open client without the clean
+     * flag, clean, and version 2.0 (fast startup). ntfs-3g's read-write mount is the oracle.
+     */
+    @Test
+    void logFileStateDecidesAsNtfs3gDoes() throws Exception {
+        Fixture f = fixture(4096, 512);
+        record Case(String name, int major, int minor, int inUse, int flags, String verdict, NtfsVolumeState state) {}
+        List<Case> cases = List.of(
+                new Case("unclean", 1, 1, 0, 0, "unclean file system", new NtfsVolumeState(false, false, true, false)),
+                new Case("clean", 1, 1, 0, 2, "ok", new NtfsVolumeState(false, false, false, false)),
+                new Case("closed", 1, 1, 0xFFFF, 0, "ok", new NtfsVolumeState(false, false, false, false)),
+                new Case("fast-startup", 2, 0, 0xFFFF, 2, "Windows cache", new NtfsVolumeState(false, false, false, true)));
+        for (Case c : cases) {
+            Path img = tmp.resolve("log-" + c.name() + ".img");
+            Files.copy(f.img(), img, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            long[] pages = new long[2];
+            long logSize;
+            try (NtfsFileSystem fs = (NtfsFileSystem) open(f.img())) {
+                Stream log = fs.volume().inode(Ntfs.FILE_LOGFILE).stream(Ntfs.AT_DATA, "");
+                pages[0] = log.deviceOffset(0);
+                pages[1] = log.deviceOffset(4096);
+                logSize = log.dataSize;
+            }
+            for (int k = 0; k < 2; k++) {
+                byte[] page = restartPage(c.major(), c.minor(), c.inUse(), c.flags(), logSize, 100 + k);
+                try (RandomAccessFile raf = new RandomAccessFile(img.toFile(), "rw")) {
+                    raf.seek(pages[k]);
+                    raf.write(page);
+                }
+            }
+            try (NtfsFileSystem fs = (NtfsFileSystem) open(img)) {
+                assertThat(fs.state()).as(c.name()).isEqualTo(c.state());
+            }
+            assertThat(ntfscpVerdict(img)).as(c.name()).contains(c.verdict());
+        }
+    }
+
+    /** A 4 KiB $LogFile restart page with one log client, fixups applied for the disk. */
+    static byte[] restartPage(int major, int minor, int inUse, int flags, long logSize, long lsn) {
+        ByteBuffer p = ByteBuffer.allocate(4096).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        p.put(0, "RSTR".getBytes(StandardCharsets.US_ASCII));
+        p.putShort(0x04, (short) 0x1E).putShort(0x06, (short) 9);       // update sequence array
+        p.putInt(0x10, 4096).putInt(0x14, 4096);                        // system and log page sizes
+        p.putShort(0x18, (short) 0x30).putShort(0x1A, (short) minor).putShort(0x1C, (short) major);
+        int ra = 0x30;
+        p.putLong(ra, lsn);                                              // current LSN
+        p.putShort(ra + 0x08, (short) 1);                                // one log client
+        p.putShort(ra + 0x0A, (short) (inUse == 0xFFFF ? 0 : 0xFFFF));   // free list
+        p.putShort(ra + 0x0C, (short) inUse);                            // in-use list
+        p.putShort(ra + 0x0E, (short) flags);
+        p.putInt(ra + 0x10, 67 - (64 - Long.numberOfLeadingZeros(logSize)));
+        p.putShort(ra + 0x14, (short) (0x40 + 0xA0)).putShort(ra + 0x16, (short) 0x40);
+        p.putLong(ra + 0x18, logSize);
+        p.putShort(ra + 0x24, (short) 0x30).putShort(ra + 0x26, (short) 0x40);
+        int client = ra + 0x40;
+        p.putShort(client + 0x10, (short) 0xFFFF).putShort(client + 0x12, (short) 0xFFFF);
+        p.putInt(client + 0x1C, 8);
+        p.put(client + 0x20, "NTFS".getBytes(StandardCharsets.UTF_16LE));
+        short usn = 1;
+        p.putShort(0x1E, usn);
+        for (int i = 1; i <= 8; i++) {
+            int tail = i * 512 - 2;
+            p.putShort(0x1E + 2 * i, p.getShort(tail));
+            p.putShort(tail, usn);
+        }
+        return p.array();
+    }
+
+    /** What ntfs-3g says when asked to write to the volume (ntfscp mounts read-write): "ok" or its refusal. */
+    static String ntfscpVerdict(Path img) throws Exception {
+        Path probe = tmp.resolve("probe-file");
+        Files.writeString(probe, "probe");
+        Path copy = tmp.resolve("verdict.img");
+        Files.copy(img, copy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Run.Result r = Run.run(List.of("ntfscp", copy.toString(), probe.toString(), "/probe"));
+        return r.exitCode() == 0 ? "ok" : r.all();
     }
 
     static byte[] readAll(FileSystem fs, String path) throws IOException {

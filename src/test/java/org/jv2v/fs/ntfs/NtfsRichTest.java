@@ -126,7 +126,9 @@ class NtfsRichTest {
                         + " setfattr -n system.ntfs_reparse_data -v " + symlink(S1, true) + " /sysroot/s1;"
                         + " setfattr -n system.ntfs_reparse_data -v " + symlink(S2, false) + " /sysroot/s2;"
                         + " setfattr -n system.ntfs_reparse_data -v " + symlink(S3, true) + " /sysroot/s3;"
-                        + " setfattr -n user.note -v a-named-stream /sysroot/dir/hello.txt\"",
+                        + " setfattr -n user.note -v a-named-stream /sysroot/dir/hello.txt;"
+                        // a DOS 8.3 alias next to the long name (the long name becomes a Win32 name)
+                        + " setfattr -n system.ntfs_dos_name -v LONGFI~1.TXT \\\"/sysroot/dir/Long File Name.txt\\\"\"",
                 "upload " + tmp.resolve("text.txt") + " /comp/text.txt",
                 "upload " + tmp.resolve("random.bin") + " /comp/random.bin",
                 "touch /comp/holey",
@@ -214,6 +216,7 @@ class NtfsRichTest {
                 t.closeArchiveEntry();
             }
             file(t, "dir/hello.txt", "hello world\n".getBytes(StandardCharsets.UTF_8));
+            file(t, "dir/Long File Name.txt", "long name\n".getBytes(StandardCharsets.UTF_8));
             byte[] data = new byte[100_000];
             rnd.nextBytes(data);
             file(t, "dir/sub/deep/data.bin", data);
@@ -470,6 +473,21 @@ class NtfsRichTest {
     }
 
     @Test
+    void dosAliasesAreHiddenButFound() throws Exception {
+        try (NtfsFileSystem fs = (NtfsFileSystem) open(img)) {
+            Inode i = fs.volume().inode(fs.recordOf("/dir/Long File Name.txt"));
+            assertThat(i.fileNames()).extracting(FileName::namespace)
+                    .containsExactlyInAnyOrder(Ntfs.NS_WIN32, Ntfs.NS_DOS);
+            assertThat(fs.list("/dir")).extracting(DirEntry::name).doesNotContain("LONGFI~1.TXT");
+            assertThat(fs.stat("/dir/longfi~1.txt").inode()).isEqualTo(i.number);
+            // ntfsls shows the long name; with -x the DOS one
+            assertThat(Run.checked(List.of("ntfsls", "-p", "/dir", img.toString())).stdout()).contains("Long File Name.txt")
+                    .doesNotContain("LONGFI~1.TXT");
+            assertThat(Run.checked(List.of("ntfsls", "-x", "-p", "/dir", img.toString())).stdout()).contains("LONGFI~1.TXT");
+        }
+    }
+
+    @Test
     void compressedSparseAndStreams() throws Exception {
         try (NtfsFileSystem fs = (NtfsFileSystem) open(img)) {
             Inode text = fs.volume().inode(fs.recordOf("/comp/text.txt"));
@@ -484,7 +502,7 @@ class NtfsRichTest {
             assertThat(fs.xattrs("/dir/hello.txt")).containsOnlyKeys("user.note");
             assertThat(new String(fs.xattrs("/dir/hello.txt").get("user.note"), StandardCharsets.UTF_8)).isEqualTo("a-named-stream");
             assertThat(NtfsImageTest.readAll(fs, "/dir/hello.txt:note")).isEqualTo("a-named-stream".getBytes(StandardCharsets.UTF_8));
-            assertThat(fs.list("/dir")).extracting(DirEntry::name).containsExactly("hello.txt", "sub");
+            assertThat(fs.list("/dir")).extracting(DirEntry::name).containsExactly("hello.txt", "Long File Name.txt", "sub");
             assertThat(NtfsImageTest.readAll(fs, "/comp/text.txt")).isEqualTo(Oracle.cat(img, "/comp/text.txt"));
         }
     }
