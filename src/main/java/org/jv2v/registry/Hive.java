@@ -32,11 +32,13 @@ import java.util.Optional;
  * it is, like hivex).
  */
 public final class Hive {
+    /** Windows caps a hive at 2 GiB (its cell offsets are 32-bit); a hive file is mapped, not read. */
+    public static final int MAX_HIVE_BYTES = Integer.MAX_VALUE;
     /**
-     * Hives are read into memory. Windows caps a hive at 2 GiB (32-bit cell offsets); real SOFTWARE
-     * hives are a few hundred MiB at most.
+     * A hive inside a guest filesystem is read into memory: real SOFTWARE hives are a few hundred
+     * MiB at most (files with more are mostly free space left by tools such as hivex).
      */
-    public static final int MAX_HIVE_BYTES = 1 << 30;
+    public static final int MAX_IN_MEMORY_BYTES = 1 << 30;
     /** Windows limits the key tree to 512 levels. */
     static final int MAX_DEPTH = 512;
 
@@ -71,18 +73,14 @@ public final class Hive {
         }
     }
 
-    /** Reads a hive file (opened read-only). */
+    /** Opens a hive file: opened read-only and mapped (the mapping stays valid after the channel closes). */
     public static Hive open(Path file) throws IOException {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = ch.size();
             if (size > MAX_HIVE_BYTES) {
-                throw BadInputException.inFile(file, size + " bytes: more than the " + MAX_HIVE_BYTES + " a hive may have");
+                throw BadInputException.inFile(file, size + " bytes: more than the 2 GiB a hive may have");
             }
-            ByteBuffer b = ByteBuffer.allocate((int) size);
-            while (b.hasRemaining() && ch.read(b, b.position()) > 0) {
-                // keep reading
-            }
-            return new Hive(file.toString(), b.flip());
+            return new Hive(file.toString(), ch.map(FileChannel.MapMode.READ_ONLY, 0, size));
         }
     }
 
@@ -95,10 +93,11 @@ public final class Hive {
     public static Hive open(FileSystem fs, String path) throws IOException {
         FileStat st = fs.stat(path);
         String name = fs.type() + ":" + path;
-        if (st.size() > MAX_HIVE_BYTES) {
-            throw BadInputException.of(name + ": " + st.size() + " bytes: more than the " + MAX_HIVE_BYTES + " a hive may have");
+        if (st.size() > MAX_IN_MEMORY_BYTES) {
+            throw BadInputException.of(name + ": " + st.size() + " bytes: more than the " + MAX_IN_MEMORY_BYTES
+                    + " jv2v reads of a hive inside a guest");
         }
-        return new Hive(name, ByteBuffer.wrap(fs.readAll(path, MAX_HIVE_BYTES)));
+        return new Hive(name, ByteBuffer.wrap(fs.readAll(path, MAX_IN_MEMORY_BYTES)));
     }
 
     public String name() {

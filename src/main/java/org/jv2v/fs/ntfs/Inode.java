@@ -16,6 +16,9 @@ final class Inode {
     final StandardInformation si;
     private final Volume volume;
     private final Map<String, Stream> streams = new ConcurrentHashMap<>();
+    /** Decoded once: the directory index, and what ntfs-3g would show the file as. */
+    volatile Index index;
+    volatile org.jv2v.fs.FileKind kind;
 
     Inode(Volume volume, long number, MftRecord base, List<Attr> attrs) {
         this.volume = volume;

@@ -49,7 +49,16 @@ public final class NtfsFileSystem implements FileSystem {
     /** Where ntfs-3g points junctions and absolute links whose target is not on this volume. */
     static final String FOREIGN_TARGET_DIR = "/.NTFS-3G/";
 
+    /** Paths recently resolved (the volume never changes under a reader): a read loop resolves once. */
+    static final int PATH_CACHE = 1024;
+
     private final Volume vol;
+    private final Map<String, Long> resolved = new LinkedHashMap<>(64, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Long> e) {
+            return size() > PATH_CACHE;
+        }
+    };
 
     private NtfsFileSystem(Volume vol) {
         this.vol = vol;
@@ -123,7 +132,7 @@ public final class NtfsFileSystem implements FileSystem {
 
     /** ntfs-3g's test: /hiberfil.sys exists and is under 4096 bytes, or starts with "hibr" or "HIBR". */
     private boolean hibernated() throws IOException {
-        Index.Entry e = new Index(vol, vol.inode(Ntfs.FILE_ROOT)).lookup("hiberfil.sys");
+        Index.Entry e = index(vol.inode(Ntfs.FILE_ROOT)).lookup("hiberfil.sys");
         if (e == null) {
             return false;
         }
@@ -185,7 +194,7 @@ public final class NtfsFileSystem implements FileSystem {
         }
         List<DirEntry> out = new ArrayList<>();
         boolean root = d.number == Ntfs.FILE_ROOT;
-        new Index(vol, d).walk(e -> {
+        index(d).walk(e -> {
             long rec = e.record();
             if (e.key().dosOnly() || rec == Ntfs.FILE_ROOT) {
                 return true;                                    // 8.3 aliases; the root's "." entry
@@ -282,6 +291,10 @@ public final class NtfsFileSystem implements FileSystem {
         long clusters = vol.boot.clusterCount();
         long[] runStart = {-1};
         forEachBitmapByte((first, bits) -> {
+            // Whole bytes that continue a run, or stay outside one, need no look at each bit.
+            if (bits == 0xFF && runStart[0] >= 0 && first + 8 <= clusters || bits == 0 && runStart[0] < 0) {
+                return;
+            }
             for (int bit = 0; bit < 8 && first + bit < clusters; bit++) {
                 long c = first + bit;
                 boolean used = (bits & (1 << bit)) != 0;
@@ -365,8 +378,33 @@ public final class NtfsFileSystem implements FileSystem {
 
     // ---- paths, kinds and links -------------------------------------------------------------
 
+    private Index index(Inode dir) throws IOException {
+        Index i = dir.index;
+        if (i == null) {
+            i = new Index(vol, dir);
+            dir.index = i;
+        }
+        return i;
+    }
+
     /** Resolves an absolute path, following symbolic links on the way (and at the end if asked). */
     private Inode resolve(String path, boolean followLast) throws IOException {
+        String key = (followLast ? "F" : "L") + path;
+        Long cached;
+        synchronized (resolved) {
+            cached = resolved.get(key);
+        }
+        if (cached != null) {
+            return vol.inode(cached);
+        }
+        Inode i = walkPath(path, followLast);
+        synchronized (resolved) {
+            resolved.put(key, i.number);
+        }
+        return i;
+    }
+
+    private Inode walkPath(String path, boolean followLast) throws IOException {
         if (!path.startsWith("/")) {
             throw new IllegalArgumentException("not an absolute path: " + path);
         }
@@ -387,7 +425,7 @@ public final class NtfsFileSystem implements FileSystem {
             if (kind(dir) != FileKind.DIRECTORY) {
                 throw new NotDirectoryException(path);
             }
-            Index.Entry e = new Index(vol, dir).lookup(c);
+            Index.Entry e = index(dir).lookup(c);
             if (e == null) {
                 throw new NoSuchFileException(path);
             }
@@ -442,6 +480,15 @@ public final class NtfsFileSystem implements FileSystem {
 
     /** What ntfs-3g would show this file as. */
     FileKind kind(Inode i) throws IOException {
+        FileKind k = i.kind;
+        if (k == null) {
+            k = decideKind(i);
+            i.kind = k;
+        }
+        return k;
+    }
+
+    private FileKind decideKind(Inode i) throws IOException {
         Reparse r = reparse(i);
         if (r != null) {
             switch (r.tag()) {
@@ -582,7 +629,7 @@ public final class NtfsFileSystem implements FileSystem {
                 out.append(c);
                 cur = parentOf(cur);
             } else {
-                Index.Entry e = cur.directory() ? new Index(vol, cur).lookup(c) : null;
+                Index.Entry e = cur.directory() ? index(cur).lookup(c) : null;
                 if (e == null) {
                     asWritten = true;
                     out.append(c);
@@ -630,7 +677,7 @@ public final class NtfsFileSystem implements FileSystem {
             if (!cur.directory()) {
                 return null;
             }
-            Index.Entry e = new Index(vol, cur).lookup(c);
+            Index.Entry e = index(cur).lookup(c);
             if (e == null) {
                 return null;
             }
