@@ -36,7 +36,7 @@ final class Cells {
             throw bad(name, "hive bins data size", 0x28, binsSize + " is not a positive multiple of 4096 within the file's "
                     + (size - BaseBlock.SIZE) + " bytes after the base block");
         }
-        BitSet allocated = new BitSet((int) (binsSize / 8));
+        BitSet allocated = new BitSet((int) (binsSize / 4));
         int rel = 0;
         while (rel < binsSize) {
             int at = BaseBlock.SIZE + rel;
@@ -57,11 +57,12 @@ final class Cells {
             while (cell < binEnd) {
                 int raw = file.getInt(BaseBlock.SIZE + cell);
                 long len = Math.abs((long) raw);
-                if (len < 8 || len % 8 != 0 || cell + len > binEnd) {
-                    throw bad(name, "cell size", BaseBlock.SIZE + cell, raw + " is not a multiple of 8 within its bin");
+                // Windows pads cells to 8 bytes; hivex accepts any multiple of 4, and so do we.
+                if (len < 8 || len % 4 != 0 || cell + len > binEnd) {
+                    throw bad(name, "cell size", BaseBlock.SIZE + cell, raw + " is not a multiple of 4 within its bin");
                 }
                 if (raw < 0) {
-                    allocated.set(cell / 8);
+                    allocated.set(cell / 4);
                 }
                 cell += (int) len;
             }
@@ -76,7 +77,7 @@ final class Cells {
      * file offset of the field that referenced it, for the error.
      */
     ByteBuffer cell(int rel, String what, long from) {
-        if (rel < BIN_HEADER || rel >= binsSize || rel % 8 != 0 || !allocated.get(rel / 8)) {
+        if (rel < BIN_HEADER || rel >= binsSize || rel % 4 != 0 || !allocated.get(rel / 4)) {
             throw bad(name, what + " cell offset", from, "0x" + Integer.toHexString(rel)
                     + (rel < 0 || rel >= binsSize ? " is past the end of the hive bins (0x" + Integer.toHexString(binsSize) + ")"
                     : " is not an allocated cell"));

@@ -156,11 +156,11 @@ public final class Hive {
         while (!stack.isEmpty()) {
             RegistryKey k = stack.pop();
             int d = depth.pop();
-            if (seen.get(k.cellOffset() / 8)) {
+            if (seen.get(k.cellOffset() / 4)) {
                 throw Cells.bad(name, "key (nk)", Cells.fileOffset(k.cellOffset()), k.path()
                         + " is reached twice: the key tree has a loop");
             }
-            seen.set(k.cellOffset() / 8);
+            seen.set(k.cellOffset() / 4);
             if (d > MAX_DEPTH) {
                 throw Cells.bad(name, "key (nk)", Cells.fileOffset(k.cellOffset()), "deeper than " + MAX_DEPTH + " levels");
             }

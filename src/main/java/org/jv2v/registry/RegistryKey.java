@@ -169,7 +169,7 @@ public final class RegistryKey {
             if (sig.equals("ri")) {
                 collect(entry, at + 4 + 4L * i, depth + 1, seen, out);
             } else {
-                if (out.size() >= hive.cells.binsSize / 8) {
+                if (out.size() >= hive.cells.binsSize / 8) {     // every cell takes at least 8 bytes
                     throw Cells.bad(hive.name(), "subkey list", at, "more entries than the hive has cells");
                 }
                 out.add(entry);

@@ -282,10 +282,20 @@ public final class NtfsFileSystem implements FileSystem {
 
     /**
      * The clusters $Bitmap marks in use, plus the bytes after the last whole cluster (the backup
-     * boot sector lives in the volume's last sector, outside every cluster).
+     * boot sector lives in the volume's last sector, outside every cluster). When Windows did not
+     * leave the volume consistent ({@link #state()}: hibernated, fast startup, unclean journal or
+     * dirty), $Bitmap may lag behind what is really in use, so the whole device is reported.
      */
     @Override
     public List<ByteRange> usedRanges() throws IOException {
+        if (state().writeRefusal().isPresent()) {
+            return List.of(new ByteRange(0, vol.device.size()));
+        }
+        return bitmapRanges();
+    }
+
+    /** What $Bitmap says, whatever the volume's state. */
+    List<ByteRange> bitmapRanges() throws IOException {
         List<ByteRange> out = new ArrayList<>();
         long cs = vol.boot.clusterSize();
         long clusters = vol.boot.clusterCount();

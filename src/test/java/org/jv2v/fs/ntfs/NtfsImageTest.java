@@ -269,6 +269,8 @@ class NtfsImageTest {
             NtfsVolumeState st = ((NtfsFileSystem) fs).state();
             assertThat(st.dirty()).isTrue();
             assertThat(st.writeRefusal()).get().asString().contains("dirty");
+            // chkdsk is due: $Bitmap is not trusted, the whole device counts as used
+            assertThat(fs.usedRanges()).containsExactly(new ByteRange(0, Files.size(copy)));
             assertThat(fs.space().totalBytes()).isLessThanOrEqualTo(48L << 20);
             assertThat(readAll(fs, "/big.bin")).isEqualTo(f.files().get("/big.bin"));
         }

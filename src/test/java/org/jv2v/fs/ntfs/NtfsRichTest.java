@@ -533,8 +533,11 @@ class NtfsRichTest {
         Path copy = tmp.resolve("zeroed.img");
         Files.copy(img, copy, StandardCopyOption.REPLACE_EXISTING);
         List<ByteRange> used;
-        try (FileSystem fs = open(img)) {
-            used = fs.usedRanges();
+        try (NtfsFileSystem fs = (NtfsFileSystem) open(img)) {
+            // hiberfil.sys makes the volume untrustworthy: all of it counts as used ...
+            assertThat(fs.usedRanges()).containsExactly(new ByteRange(0, Files.size(img)));
+            // ... but what $Bitmap says is checked all the same
+            used = fs.bitmapRanges();
         }
         assertThat(NtfsImageTest.zeroOutside(copy, used)).isGreaterThan(Files.size(copy) / 4);
         Run.Result fix = Run.run(List.of("ntfsfix", "-n", copy.toString()));
