@@ -146,6 +146,18 @@ public final class Hive {
         return Optional.of(k);
     }
 
+    /**
+     * In a SYSTEM hive, the control set Windows boots with: "\Select" value "Current" names
+     * ControlSet00N (CurrentControlSet is only a link made at boot, absent from the file).
+     */
+    public Optional<RegistryKey> currentControlSet() {
+        Optional<RegistryValue> current = key("\\Select").flatMap(k -> k.value("Current"));
+        if (current.isEmpty()) {
+            return Optional.empty();
+        }
+        return key(String.format("\\ControlSet%03d", current.get().asNumber()));
+    }
+
     /** Visits every key, parents before children; a key reached twice is a loop and an error. */
     public void walk(KeyVisitor visitor) throws IOException {
         BitSet seen = new BitSet();

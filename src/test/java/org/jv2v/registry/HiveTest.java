@@ -246,6 +246,8 @@ class HiveTest {
         assertThat(t.value("ÜNÏCÖDÉ VALUE").orElseThrow().asString()).isEqualTo("latin-1 name");
         assertThatThrownBy(() -> t.value("dword").orElseThrow().asString())
                 .isInstanceOf(BadInputException.class).hasMessageContaining("\\Types").hasMessageContaining("DWORD");
+        assertThat(h.currentControlSet().orElseThrow().path()).isEqualTo("\\ControlSet001");
+        assertThat(Hive.open(chntpw).currentControlSet()).isEmpty();
         // case-insensitive paths
         assertThat(h.key("\\CONTROLSET001\\services\\VioStor").orElseThrow().value("Start").orElseThrow().asNumber()).isZero();
         assertThat(h.key("\\nope")).isEmpty();

@@ -100,7 +100,7 @@ final class Index {
             throw Ntfs.bad(vol.name, what + " is deeper than " + MAX_DEPTH + " levels (a loop?)");
         }
         if (!seen.add(vcn)) {
-            throw Ntfs.bad(vol.name, what + " block VCN " + vcn + " is reached twice: the index tree has a loop");
+            throw loop(vcn);
         }
         Block blk = block(vcn);
         return walkNode(blk.b, 0x18, blk.disk, v, seen, depth, "block VCN " + vcn);
@@ -153,10 +153,16 @@ final class Index {
             throw Ntfs.bad(vol.name, what + " is deeper than " + MAX_DEPTH + " levels (a loop?)");
         }
         if (!seen.add(vcn)) {
-            throw Ntfs.bad(vol.name, what + " block VCN " + vcn + " is reached twice: the index tree has a loop");
+            throw loop(vcn);
         }
         Block blk = block(vcn);
         return lookupNode(blk.b, 0x18, blk.disk, name, candidate, seen, depth, "block VCN " + vcn);
+    }
+
+    private org.jv2v.BadInputException loop(long vcn) {
+        long disk = alloc == null ? -1 : alloc.deviceOffset(Math.max(0, Math.min(vcn, Long.MAX_VALUE / vcnUnit)) * vcnUnit);
+        return Ntfs.bad(vol.name, what + " block VCN " + vcn, Math.max(disk, 0),
+                "reached twice: the index tree has a loop");
     }
 
     /** [first entry, end of entries] of the node whose header starts at {@code h}. */

@@ -485,7 +485,8 @@ public final class NtfsFileSystem implements FileSystem {
         }
         // A reparse point holds at most 16 KiB of data (MAXIMUM_REPARSE_DATA_BUFFER_SIZE).
         byte[] v = s.readAll((16 << 10) + 8);
-        return Reparse.read(v, vol.name, "MFT record " + i.number + " $REPARSE_POINT", -1);
+        Attr a = i.find(Ntfs.AT_REPARSE_POINT, "").getFirst();
+        return Reparse.read(v, vol.name, a.describe(), a.diskOffset());
     }
 
     /** What ntfs-3g would show this file as. */

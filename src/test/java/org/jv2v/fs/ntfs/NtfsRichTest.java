@@ -713,6 +713,28 @@ class NtfsRichTest {
         }
     }
 
+    @Test
+    void corruptCompressedDataIsRefused() throws Exception {
+        Path copy = corruptCopy("lznt1");
+        long disk;
+        try (NtfsFileSystem fs = (NtfsFileSystem) open(img)) {
+            Stream s = fs.volume().inode(fs.recordOf("/comp/text.txt")).stream(Ntfs.AT_DATA, "");
+            org.jv2v.fs.ntfs.Run first = s.runs().getFirst();
+            assertThat(first.sparse()).isFalse();
+            disk = first.lcn() * fs.clusterSize();
+        }
+        // the first token of the first chunk claims to be a back-reference: nothing precedes it
+        byte[] head = peek(copy, disk, 4);
+        assertThat(head[1] & 0x80).as("a compressed chunk").isNotZero();
+        poke(copy, disk + 2, new byte[] {0x01, 0x00, 0x00});
+        try (FileSystem fs = open(copy)) {
+            assertThatThrownBy(() -> NtfsImageTest.readAll(fs, "/comp/text.txt"))
+                    .isInstanceOf(BadInputException.class)
+                    .hasMessageContaining("compression unit 0")
+                    .hasMessageContaining("corrupt LZNT1 data");
+        }
+    }
+
     static String sha256(byte[] b) {
         try {
             return HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(b));
