@@ -1,15 +1,17 @@
 package org.jv2v.fs;
 
+import org.jv2v.fs.ext.ExtFormat;
 import org.jv2v.fs.ntfs.NtfsFormat;
+import org.jv2v.fs.xfs.XfsFormat;
 import org.jv2v.image.BlockDevice;
 
 import java.io.IOException;
 import java.util.List;
 import java.util.Optional;
 
-/** Every filesystem jv2v reads, and the probe that picks one for a device. */
+/** Every filesystem jv2v can read, and which of them a device holds. Add new formats to the list. */
 public final class FileSystems {
-    private static final List<FileSystemFormat> FORMATS = List.of(new NtfsFormat());
+    private static final List<FileSystemFormat> FORMATS = List.of(new ExtFormat(), new XfsFormat(), new NtfsFormat());
 
     private FileSystems() {}
 
@@ -17,7 +19,7 @@ public final class FileSystems {
         return FORMATS;
     }
 
-    /** The first format whose probe recognises the device. */
+    /** The first format whose probe recognises the device, if any. */
     public static Optional<FileSystemFormat> probe(BlockDevice device) throws IOException {
         for (FileSystemFormat f : FORMATS) {
             if (f.probe(device)) {
@@ -27,7 +29,7 @@ public final class FileSystems {
         return Optional.empty();
     }
 
-    /** Opens the device with the format that recognises it, if any. */
+    /** Opens the filesystem on {@code device}, if a known format recognises it. */
     public static Optional<FileSystem> open(BlockDevice device) throws IOException {
         Optional<FileSystemFormat> f = probe(device);
         return f.isPresent() ? Optional.of(f.get().open(device)) : Optional.empty();
