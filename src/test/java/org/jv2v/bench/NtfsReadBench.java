@@ -3,7 +3,7 @@ package org.jv2v.bench;
 import org.jv2v.fs.DirEntry;
 import org.jv2v.fs.FileKind;
 import org.jv2v.fs.FileSystem;
-import org.jv2v.fs.ntfs.ImageDevice;
+import org.jv2v.testing.FileDevice;
 import org.jv2v.fs.ntfs.NtfsFileSystem;
 import org.jv2v.registry.Hive;
 import org.jv2v.registry.RegistryKey;
@@ -27,7 +27,7 @@ public final class NtfsReadBench {
 
     public static void main(String[] args) throws Exception {
         if (args[0].equals("ntfs")) {
-            try (FileSystem fs = NtfsFileSystem.open(new ImageDevice(Path.of(args[1])))) {
+            try (FileSystem fs = NtfsFileSystem.open(FileDevice.open(Path.of(args[1])))) {
                 MessageDigest md = MessageDigest.getInstance("SHA-256");
                 long[] totals = new long[2];
                 walk(fs, "/", md, totals, ByteBuffer.allocate(1 << 20));

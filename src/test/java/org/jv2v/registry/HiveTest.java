@@ -345,7 +345,7 @@ class HiveTest {
         }
         Tools.run("mkntfs", "-F", "-Q", "-q", img.toString());
         Tools.run("ntfscp", "-q", img.toString(), hivex.toString(), "/SOFTWARE");
-        try (var fs = org.jv2v.fs.ntfs.NtfsFileSystem.open(new org.jv2v.fs.ntfs.ImageDevice(img))) {
+        try (var fs = org.jv2v.fs.ntfs.NtfsFileSystem.open(org.jv2v.testing.FileDevice.open(img))) {
             Hive h = Hive.open(fs, "/software");
             assertThat(h.name()).isEqualTo("ntfs:/software");
             assertThat(read(h)).isEqualTo(export(hivex));

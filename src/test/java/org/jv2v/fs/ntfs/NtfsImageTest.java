@@ -109,7 +109,7 @@ class NtfsImageTest {
     }
 
     static FileSystem open(Path img) throws IOException {
-        ImageDevice dev = new ImageDevice(img);
+        org.jv2v.testing.FileDevice dev = org.jv2v.testing.FileDevice.open(img);
         var fmt = FileSystems.probe(dev);
         assertThat(fmt).as("probe").isPresent();
         assertThat(fmt.get().name()).isEqualTo("ntfs");

@@ -289,7 +289,7 @@ class NtfsRichTest {
     }
 
     static FileSystem open(Path p) throws IOException {
-        return NtfsFileSystem.open(new ImageDevice(p));
+        return NtfsFileSystem.open(org.jv2v.testing.FileDevice.open(p));
     }
 
     /** lstatns output of guestfish as a map. */
