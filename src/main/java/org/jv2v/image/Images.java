@@ -1,6 +1,7 @@
 package org.jv2v.image;
 
 import org.jv2v.BadInputException;
+import org.jv2v.image.qcow2.Qcow2Format;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -17,7 +18,7 @@ public final class Images {
     static final int PROBE_BYTES = 64 * 1024;
 
     /** Every known format; raw last, as the fallback that accepts anything. */
-    private static final List<ImageFormat> FORMATS = List.of();
+    private static final List<ImageFormat> FORMATS = List.of(new Qcow2Format());
 
     private Images() {}
 
