@@ -83,7 +83,15 @@ public final class Qcow2Format implements ImageFormat, ImageWriter {
             throw BadInputException.atOffset(file, "backing file name", at, "backing file '"
                     + HeaderExtensions.printable(name) + "' does not exist");
         }
-        OpenContext next = context.forBacking(file, path);
+        OpenContext next;
+        try {
+            next = context.forBacking(file, path);
+        } catch (BadInputException e) {
+            // a loop or too deep a chain: say where the name that closes it lies
+            String problem = e.getMessage().startsWith(file + ": ") ? e.getMessage().substring(file.toString().length()
+                    + 2) : e.getMessage();
+            throw BadInputException.atOffset(file, "backing file name", at, problem);
+        }
         Optional<String> format = meta.extensions().backingFormat();
         if (format.isEmpty()) {
             return Images.open(path, next);
@@ -106,19 +114,12 @@ public final class Qcow2Format implements ImageFormat, ImageWriter {
 
     @Override
     public BlockDevice create(Path file, CreateOptions options) throws IOException {
-        return Qcow2WriteDevice.create(file, options, Qcow2WriteDevice.DEFAULT_CLUSTER_BITS);
-    }
-
-    /** Creates an image with clusters of {@code 1 << clusterBits} bytes (tests use small ones). */
-    BlockDevice create(Path file, CreateOptions options, int clusterBits) throws IOException {
-        if (clusterBits < Qcow2Limits.MIN_CLUSTER_BITS || clusterBits > Qcow2Limits.MAX_CLUSTER_BITS) {
-            throw new IllegalArgumentException("cluster bits " + clusterBits + " outside 9..21");
-        }
-        return Qcow2WriteDevice.create(file, options, clusterBits);
+        return Qcow2WriteDevice.create(file, options, Qcow2WriteDevice.DEFAULT_CLUSTER_BITS,
+                Qcow2WriteDevice.Budget.DEFAULT);
     }
 
     @Override
     public BlockDevice reopen(Path file, CreateOptions options) throws IOException {
-        return Qcow2WriteDevice.reopen(file, options);
+        return Qcow2WriteDevice.reopen(file, options, Qcow2WriteDevice.Budget.DEFAULT);
     }
 }

@@ -88,12 +88,19 @@ final class Qcow2WriteDevice extends Qcow2Device {
     private boolean dirtyOnDisk;
     private volatile boolean closed;
 
+    /** Memory budgets: bytes of L2 tables and of refcount blocks kept in memory. */
+    record Budget(long l2Bytes, long refcountBytes) {
+        static final Budget DEFAULT = new Budget(Qcow2Limits.WRITE_L2_CACHE_BYTES,
+                Qcow2Limits.WRITE_REFCOUNT_CACHE_BYTES);
+    }
+
     private Qcow2WriteDevice(Path file, FileChannel channel, Geometry geo, Compression compression, boolean compress,
-                             long[] refTable) {
+                             long[] refTable, Budget budget) {
         super(file, channel, geo, compression, null);
         this.compress = compress;
-        this.maxTables = (int) Math.max(4, Qcow2Limits.WRITE_L2_CACHE_BYTES >> geo.clusterBits());
-        this.refs = new Refcounts(geo.clusterBits(), refTable, new Refcounts.Store() {
+        this.maxTables = (int) Math.max(2, budget.l2Bytes() >> geo.clusterBits());
+        int maxBlocks = (int) Math.max(2, budget.refcountBytes() >> geo.clusterBits());
+        this.refs = new Refcounts(geo.clusterBits(), refTable, maxBlocks, new Refcounts.Store() {
             @Override
             public char[] load(long host) throws IOException {
                 char[] c = new char[geo.clusterSize() / 2];
@@ -118,8 +125,17 @@ final class Qcow2WriteDevice extends Qcow2Device {
 
     // ---------------------------------------------------------------- creating and resuming
 
-    static Qcow2WriteDevice create(Path file, CreateOptions options, int clusterBits) throws IOException {
-        Geometry geo = new Geometry(clusterBits, options.virtualSize(), false);
+    /**
+     * qemu counts disks in 512-byte sectors and ignores a partial last one, so sizes are rounded up
+     * to whole sectors, as {@code qemu-img create} does: the extra bytes read as zeros.
+     */
+    static long roundedSize(long virtualSize) {
+        return (virtualSize + Geometry.SECTOR - 1) & -(long) Geometry.SECTOR;
+    }
+
+    static Qcow2WriteDevice create(Path file, CreateOptions options, int clusterBits, Budget budget)
+            throws IOException {
+        Geometry geo = new Geometry(clusterBits, roundedSize(options.virtualSize()), false);
         if (options.virtualSize() > Qcow2Limits.MAX_VIRTUAL_SIZE || geo.l1Needed() > Qcow2Limits.MAX_L1_ENTRIES) {
             throw new IllegalArgumentException(file + ": virtual size " + options.virtualSize()
                     + " is too large for a qcow2 image with " + geo.clusterSize() + "-byte clusters");
@@ -128,7 +144,7 @@ final class Qcow2WriteDevice extends Qcow2Device {
                 StandardOpenOption.READ, StandardOpenOption.WRITE);
         try {
             Qcow2WriteDevice dev = new Qcow2WriteDevice(file, ch, geo, Compression.ZLIB, options.compress(),
-                    new long[geo.clusterSize() / 8]);
+                    new long[geo.clusterSize() / 8], budget);
             dev.lock.lock();
             try {
                 dev.layOut();
@@ -156,8 +172,8 @@ final class Qcow2WriteDevice extends Qcow2Device {
         refs.add(1, 1);
         refs.add(2, 1);
         long l1Size = geo.l1Needed();
-        l1Clusters = (int) Math.max(1, (l1Size * 8 + cs - 1) >>> cb);
-        l1Offset = allocClusters(l1Clusters);
+        l1Clusters = (int) ((l1Size * 8 + cs - 1) >>> cb); // none for an empty disk, as qemu-img
+        l1Offset = l1Clusters == 0 ? 0 : allocClusters(l1Clusters);
         for (int j = 0; j < l1Clusters; j++) {
             refs.add((l1Offset >>> cb) + j, 1);
         }
@@ -201,7 +217,7 @@ final class Qcow2WriteDevice extends Qcow2Device {
         changed = true;
     }
 
-    static Qcow2WriteDevice reopen(Path file, CreateOptions options) throws IOException {
+    static Qcow2WriteDevice reopen(Path file, CreateOptions options, Budget budget) throws IOException {
         FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
         try {
             Qcow2Metadata m = Qcow2Metadata.read(file, ch);
@@ -225,9 +241,10 @@ final class Qcow2WriteDevice extends Qcow2Device {
             if (why != null) {
                 throw BadInputException.inFile(file, "cannot resume writing this image: " + why);
             }
-            if (h.size() != options.virtualSize()) {
+            if (h.size() != roundedSize(options.virtualSize())) {
                 throw BadInputException.atOffset(file, "size", Qcow2Header.OFF_SIZE, "the image's virtual size "
-                        + h.size() + " differs from the " + options.virtualSize() + " bytes being written");
+                        + h.size() + " differs from the " + roundedSize(options.virtualSize())
+                        + " bytes being written");
             }
             int cs = m.geo().clusterSize();
             long tableBytes = h.refcountTableClusters() * cs;
@@ -249,7 +266,7 @@ final class Qcow2WriteDevice extends Qcow2Device {
                 }
             }
             Qcow2WriteDevice dev = new Qcow2WriteDevice(file, ch, m.geo(), m.compression(), options.compress(),
-                    refTable);
+                    refTable, budget);
             dev.lock.lock();
             try {
                 dev.l1 = m.l1().clone();
@@ -290,7 +307,7 @@ final class Qcow2WriteDevice extends Qcow2Device {
                 countOnce(b >>> cb, "a refcount block");
             }
         }
-        l1Clusters = (int) Math.max(1, ((long) l1.length * 8 + cs - 1) >>> cb);
+        l1Clusters = (int) (((long) l1.length * 8 + cs - 1) >>> cb);
         for (int j = 0; j < l1Clusters; j++) {
             countOnce((l1Offset >>> cb) + j, "the L1 table");
         }
@@ -978,7 +995,7 @@ final class Qcow2WriteDevice extends Qcow2Device {
             writeFully(b, refTableOffset);
             refs.tableWritten();
         }
-        if (l1Dirty) {
+        if (l1Dirty && l1Clusters > 0) {
             ByteBuffer b = ByteBuffer.allocate(l1Clusters * geo.clusterSize()).order(ByteOrder.BIG_ENDIAN);
             b.asLongBuffer().put(l1);
             writeFully(b, l1Offset);
@@ -1055,6 +1072,15 @@ final class Qcow2WriteDevice extends Qcow2Device {
         } finally {
             barrier.writeLock().unlock();
         }
+    }
+
+    /**
+     * Stops using the file without writing anything more, as if the process had been killed:
+     * for tests of {@link #reopen}.
+     */
+    void abandon() throws IOException {
+        closed = true;
+        channel.close();
     }
 
     /** The host offset the next cluster would get: the image's end, for tests and reports. */

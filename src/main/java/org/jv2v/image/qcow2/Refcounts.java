@@ -42,12 +42,12 @@ final class Refcounts {
     private final BitSet stale = new BitSet();
     private final LinkedHashMap<Integer, Block> cache = new LinkedHashMap<>(16, 0.75f, true);
 
-    Refcounts(int clusterBits, long[] table, Store store) {
+    Refcounts(int clusterBits, long[] table, int maxCached, Store store) {
         this.clusterBits = clusterBits;
         this.blockBits = clusterBits - 1; // 2-byte entries: cluster_size / 2 per block
         this.table = table;
         this.store = store;
-        this.maxCached = (int) Math.max(2, Qcow2Limits.WRITE_REFCOUNT_CACHE_BYTES >> clusterBits);
+        this.maxCached = maxCached;
     }
 
     /** Host clusters one refcount block covers. */
