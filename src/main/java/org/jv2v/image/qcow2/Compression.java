@@ -4,6 +4,7 @@ import io.airlift.compress.v3.MalformedInputException;
 import io.airlift.compress.v3.zstd.ZstdJavaCompressor;
 import io.airlift.compress.v3.zstd.ZstdJavaDecompressor;
 
+import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.zip.DataFormatException;
 import java.util.zip.Deflater;
 import java.util.zip.Inflater;
@@ -20,9 +21,14 @@ enum Compression {
     /** Deflate level 6, zlib's default, which qemu uses. */
     private static final int DEFLATE_LEVEL = 6;
 
-    private static final ThreadLocal<Inflater> INFLATER = ThreadLocal.withInitial(() -> new Inflater(true));
-    private static final ThreadLocal<Deflater> DEFLATER =
-            ThreadLocal.withInitial(() -> new Deflater(DEFLATE_LEVEL, true));
+    /**
+     * zlib streams hold native memory that only a GC would free, so they are pooled rather than kept
+     * per thread (a copier may run many short-lived or virtual threads). Beyond this many idle ones,
+     * a returned stream is ended.
+     */
+    private static final int POOL_MAX = 2 * Runtime.getRuntime().availableProcessors() + 2;
+    private static final ConcurrentLinkedDeque<Inflater> INFLATERS = new ConcurrentLinkedDeque<>();
+    private static final ConcurrentLinkedDeque<Deflater> DEFLATERS = new ConcurrentLinkedDeque<>();
 
     /** A stored cluster that does not decode to exactly one cluster. */
     static final class CorruptDataException extends Exception {
@@ -70,11 +76,13 @@ enum Compression {
     }
 
     private static void inflate(byte[] src, int len, byte[] dst, int clusterSize) throws CorruptDataException {
-        Inflater inf = INFLATER.get();
-        inf.reset();
-        inf.setInput(src, 0, len);
+        Inflater inf = INFLATERS.pollFirst();
+        if (inf == null) {
+            inf = new Inflater(true);
+        }
         int n = 0;
         try {
+            inf.setInput(src, 0, len);
             while (n < clusterSize) {
                 int r = inf.inflate(dst, n, clusterSize - n);
                 n += r;
@@ -84,6 +92,13 @@ enum Compression {
             }
         } catch (DataFormatException e) {
             throw new CorruptDataException("bad deflate stream: " + e.getMessage());
+        } finally {
+            inf.reset();
+            if (INFLATERS.size() < POOL_MAX) {
+                INFLATERS.offerFirst(inf);
+            } else {
+                inf.end();
+            }
         }
         if (n < clusterSize) {
             throw new CorruptDataException("deflate stream ends after " + n + " of " + clusterSize + " bytes");
@@ -91,15 +106,26 @@ enum Compression {
     }
 
     private static int deflate(byte[] src, int off, int len, byte[] dst, int maxLen) {
-        Deflater def = DEFLATER.get();
-        def.reset();
-        def.setInput(src, off, len);
-        def.finish();
-        int n = 0;
-        while (!def.finished() && n < maxLen) {
-            n += def.deflate(dst, n, maxLen - n);
+        Deflater def = DEFLATERS.pollFirst();
+        if (def == null) {
+            def = new Deflater(DEFLATE_LEVEL, true);
         }
-        return def.finished() ? n : -1;
+        try {
+            def.setInput(src, off, len);
+            def.finish();
+            int n = 0;
+            while (!def.finished() && n < maxLen) {
+                n += def.deflate(dst, n, maxLen - n);
+            }
+            return def.finished() ? n : -1;
+        } finally {
+            def.reset();
+            if (DEFLATERS.size() < POOL_MAX) {
+                DEFLATERS.offerFirst(def);
+            } else {
+                def.end();
+            }
+        }
     }
 
     private static void unzstd(byte[] src, int len, byte[] dst, int clusterSize) throws CorruptDataException {
@@ -118,16 +144,9 @@ enum Compression {
         }
     }
 
-    private static final ThreadLocal<byte[]> ZSTD_OUT = new ThreadLocal<>();
-
     private static int zstd(byte[] src, int off, int len, byte[] dst, int maxLen) {
         ZstdJavaCompressor z = new ZstdJavaCompressor();
-        int bound = z.maxCompressedLength(len);
-        byte[] out = ZSTD_OUT.get();
-        if (out == null || out.length < bound) {
-            out = new byte[bound];
-            ZSTD_OUT.set(out);
-        }
+        byte[] out = new byte[z.maxCompressedLength(len)];
         int n = z.compress(src, off, len, out, 0, out.length);
         if (n > maxLen) {
             return -1;

@@ -339,11 +339,6 @@ abstract sealed class Qcow2Device implements BlockDevice permits Qcow2ReadDevice
         return c.data;
     }
 
-    /** Forgets this thread's decompressed cluster (after the writer reused its space). */
-    static void forgetDecompressed() {
-        INFLATED.get().owner = null;
-    }
-
     private void readCompressed(long entry, long guest, ByteBuffer dst, int at, int n) throws IOException {
         byte[] data = decompressCluster(entry, guest);
         int inCluster = (int) (guest & (geo.clusterSize() - 1));

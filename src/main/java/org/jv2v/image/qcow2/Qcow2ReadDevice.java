@@ -15,14 +15,12 @@ import java.util.Map;
  */
 final class Qcow2ReadDevice extends Qcow2Device {
     private final long[] l1;
-    private final long l1Offset;
     private final long fileSize;
     private final Map<Long, long[]> tables;
 
     Qcow2ReadDevice(Qcow2Metadata meta, java.nio.channels.FileChannel channel, BlockDevice backing) {
         super(meta.file(), channel, meta.geo(), meta.compression(), backing);
         this.l1 = meta.l1();
-        this.l1Offset = meta.header().l1TableOffset();
         this.fileSize = meta.fileSize();
         int maxTables = (int) Math.max(4, Qcow2Limits.READ_L2_CACHE_BYTES / geo.clusterSize());
         this.tables = new LinkedHashMap<>(16, 0.75f, true) {
@@ -124,11 +122,6 @@ final class Qcow2ReadDevice extends Qcow2Device {
             throw BadInputException.atOffset(file, field, at, "data cluster at 0x" + Long.toHexString(host)
                     + " is past the end of the file (size 0x" + Long.toHexString(fileSize) + ")");
         }
-    }
-
-    /** The L1 table's offset, for messages. */
-    long l1Offset() {
-        return l1Offset;
     }
 
     @Override

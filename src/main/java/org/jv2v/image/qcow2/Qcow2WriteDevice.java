@@ -903,20 +903,14 @@ final class Qcow2WriteDevice extends Qcow2Device {
         return ByteBuffer.wrap(buf);
     }
 
-    private static final ThreadLocal<byte[][]> PACK_BUFFERS = new ThreadLocal<>();
-
     /** The cluster compressed, or null when that would not save at least a sector. */
     private byte[] pack(ByteBuffer src, int from, int len) {
         int cs = geo.clusterSize();
-        byte[][] b = PACK_BUFFERS.get();
-        if (b == null || b[0].length < cs) {
-            b = new byte[][] {new byte[cs], new byte[cs]};
-            PACK_BUFFERS.set(b);
-        }
-        src.get(from, b[0], 0, len);
-        Arrays.fill(b[0], len, cs, (byte) 0);
-        int n = compression.compress(b[0], 0, cs, b[1], cs - Geometry.SECTOR);
-        return n < 0 ? null : Arrays.copyOf(b[1], n);
+        byte[] in = new byte[cs]; // zeros past a partial last cluster
+        byte[] out = new byte[cs];
+        src.get(from, in, 0, len);
+        int n = compression.compress(in, 0, cs, out, cs - Geometry.SECTOR);
+        return n < 0 ? null : Arrays.copyOf(out, n);
     }
 
     static boolean isZero(ByteBuffer src, int from, int len) {
@@ -1081,15 +1075,5 @@ final class Qcow2WriteDevice extends Qcow2Device {
     void abandon() throws IOException {
         closed = true;
         channel.close();
-    }
-
-    /** The host offset the next cluster would get: the image's end, for tests and reports. */
-    long allocatedEnd() {
-        lock.lock();
-        try {
-            return cursor;
-        } finally {
-            lock.unlock();
-        }
     }
 }

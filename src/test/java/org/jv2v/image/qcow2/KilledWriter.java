@@ -11,9 +11,10 @@ import java.util.List;
 
 /**
  * The process {@code Qcow2WriterTest} kills: writes rounds of data with three threads under a tiny
- * memory budget (so tables are written back between flushes). It flushes after each of the first
- * {@link #FLUSHED} rounds ("flushed"), writes the next without a flush ("dirty"), then goes on
- * writing the rest and rewriting everything until it is killed.
+ * memory budget of two L2 tables (each maps one round), so tables are written back between
+ * flushes. It flushes after each of the first {@link #FLUSHED} rounds ("flushed"), writes three
+ * more without a flush ("dirty": a dirty table has been written back), then goes on writing the
+ * rest and rewriting everything until it is killed.
  */
 public final class KilledWriter {
     static final int ROUNDS = 8;
@@ -66,7 +67,7 @@ public final class KilledWriter {
                 if (pass == 0 && r < FLUSHED) {
                     dev.flush();
                     System.out.println("flushed");
-                } else if (pass == 0 && r == FLUSHED) {
+                } else if (pass == 0 && r == FLUSHED + 2) {
                     System.out.println("dirty");
                 }
                 System.out.flush();

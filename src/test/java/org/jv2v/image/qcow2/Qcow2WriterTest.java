@@ -404,17 +404,21 @@ class Qcow2WriterTest {
         verifyWithQemu(img, m);
     }
 
-    @Test
-    void continuesImagesQemuImgMade() throws Exception {
+    /** The writer goes on with images qemu-img made, compressing with the image's own compression type. */
+    @ParameterizedTest
+    @ValueSource(strings = {"zlib", "zstd"})
+    void continuesImagesQemuImgMade(String type) throws Exception {
         Path img = dir.resolve("qemu-made.qcow2");
-        Qemu.img("create", "-q", "-f", "qcow2", img.toString(), "2M");
+        Qemu.img("create", "-q", "-f", "qcow2", "-o", "compression_type=" + type, img.toString(), "2M");
         Tools.require("qemu-io");
         Qemu.io(img, "write -P 0x31 0 100k", "write -z 512k 64k");
-        Mirror m = new Mirror(new Qcow2Format().reopen(img, CreateOptions.sparse(2 << 20)));
+        Mirror m = new Mirror(new Qcow2Format().reopen(img, new CreateOptions(2 << 20, Preallocation.OFF, true)));
         java.util.Arrays.fill(m.expected, 0, 100 * 1024, (byte) 0x31);
         m.write(50_000, Qemu.mixed(22, 300_000));
+        m.write(1 << 20, Qemu.mixed(23, 512 << 10));
         m.dev.close();
         verifyWithQemu(img, m);
+        assertThat(Qemu.img("check", img.toString()).stdout()).doesNotContain(" 0.00% compressed");
     }
 
     @Test
