@@ -1,3 +1,5 @@
+package org.jv2v.bench;
+
 import org.jv2v.image.BlockDevice;
 import org.jv2v.image.CreateOptions;
 import org.jv2v.image.qcow2.Qcow2Format;
@@ -13,9 +15,12 @@ import java.util.Random;
 /**
  * How the qcow2 writer's memory scales with the disk: writes one 64 KiB cluster into every
  * {@code stride} bytes of a huge virtual disk (so every L2 table is touched), then reports the
- * heap's peak use. Usage: Qcow2MemoryBench DST.qcow2 [virtual-GiB] [stride-MiB]
+ * heap's peak use. Run by bench/qcow2-memory.sh, never by the test suite.
+ * Usage: Qcow2MemoryBench DST.qcow2 [virtual-GiB] [stride-MiB]
  */
 public final class Qcow2MemoryBench {
+    private Qcow2MemoryBench() {}
+
     public static void main(String[] args) throws Exception {
         Path dst = Path.of(args[0]);
         long size = (args.length > 1 ? Long.parseLong(args[1]) : 2048) << 30;

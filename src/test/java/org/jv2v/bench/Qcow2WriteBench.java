@@ -1,3 +1,5 @@
+package org.jv2v.bench;
+
 import org.jv2v.image.BlockDevice;
 import org.jv2v.image.CreateOptions;
 import org.jv2v.image.Preallocation;
@@ -20,9 +22,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Copies a raw file into a new qcow2 image through jv2v's qcow2 writer, as the copier will: only
  * the file's data ranges (found with lseek SEEK_DATA/SEEK_HOLE, as qemu-img does) are read, in
  * chunks, by several threads; the writer skips zero clusters itself. close() makes the image
- * durable. Usage: Qcow2WriteBench SRC.raw DST.qcow2 [threads] [chunk-MiB] [-c]
+ * durable. Run by bench/qcow2-write.sh, never by the test suite.
+ * Usage: Qcow2WriteBench SRC.raw DST.qcow2 [threads] [chunk-MiB] [-c]
  */
 public final class Qcow2WriteBench {
+    private Qcow2WriteBench() {}
+
     private static final int SEEK_DATA = 3;
     private static final int SEEK_HOLE = 4;
 
