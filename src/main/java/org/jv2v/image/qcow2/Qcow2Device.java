@@ -91,6 +91,11 @@ abstract sealed class Qcow2Device implements BlockDevice permits Qcow2ReadDevice
         }
     }
 
+    /** The file's current size. */
+    long storedSize() throws IOException {
+        return channel.size();
+    }
+
     /** Receives the pieces of a range in order: what each holds and where. */
     private interface Visitor {
         /** {@code where} is the host offset for DATA, the L2 entry for COMPRESSED. */
@@ -317,7 +322,7 @@ abstract sealed class Qcow2Device implements BlockDevice permits Qcow2ReadDevice
         long off = geo.compressedOffset(entry);
         int len = geo.compressedLength(entry);
         // The last sector may run past the end of the file: what is there is all of the stream.
-        long fileSize = channel.size();
+        long fileSize = storedSize();
         int avail = (int) Math.max(0, Math.min(len, fileSize - off));
         if (c.stored.length < len) {
             c.stored = new byte[len];

@@ -63,6 +63,12 @@ final class Qcow2ReadDevice extends Qcow2Device {
         }
     }
 
+    /** A read-only image does not change size: the size checked at open. */
+    @Override
+    long storedSize() {
+        return fileSize;
+    }
+
     /** Reads the L2 table at {@code l2} and checks every entry that maps part of the disk. */
     private long[] load(long l2, int l1Index) throws IOException {
         int cs = geo.clusterSize();
