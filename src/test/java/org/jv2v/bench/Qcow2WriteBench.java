@@ -22,8 +22,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Copies a raw file into a new qcow2 image through jv2v's qcow2 writer, as the copier will: only
  * the file's data ranges (found with lseek SEEK_DATA/SEEK_HOLE, as qemu-img does) are read, in
  * chunks, by several threads; the writer skips zero clusters itself. close() makes the image
- * durable. Run by bench/qcow2-write.sh, never by the test suite.
- * Usage: Qcow2WriteBench SRC.raw DST.qcow2 [threads] [chunk-MiB] [-c]
+ * durable. With {@code --raw} the same chunks go to a plain file instead (then fsync): the cost of
+ * the same I/O without the qcow2 layer, as a baseline. Run by bench/qcow2-write.sh, never by the
+ * test suite. Usage: Qcow2WriteBench SRC.raw DST [threads] [chunk-MiB] [-c|--raw]
  */
 public final class Qcow2WriteBench {
     private Qcow2WriteBench() {}
@@ -37,6 +38,7 @@ public final class Qcow2WriteBench {
         int threads = args.length > 2 ? Integer.parseInt(args[2]) : 4;
         int chunk = (args.length > 3 ? Integer.parseInt(args[3]) : 2) << 20;
         boolean compress = args.length > 4 && args[4].equals("-c");
+        boolean raw = args.length > 4 && args[4].equals("--raw");
         long t0 = System.nanoTime();
         try (FileChannel in = FileChannel.open(src, StandardOpenOption.READ)) {
             long size = in.size();
@@ -46,7 +48,8 @@ public final class Qcow2WriteBench {
                     chunks.add(new long[] {off, Math.min(chunk, r[1] - off)});
                 }
             }
-            BlockDevice out = new Qcow2Format().create(dst, new CreateOptions(size, Preallocation.OFF, compress));
+            BlockDevice out = raw ? new PlainFile(dst, size)
+                    : new Qcow2Format().create(dst, new CreateOptions(size, Preallocation.OFF, compress));
             AtomicInteger next = new AtomicInteger();
             List<Thread> workers = new ArrayList<>();
             List<Throwable> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -79,6 +82,52 @@ public final class Qcow2WriteBench {
             }
             System.err.printf("in-process: %.2f s writing, %.2f s closing (fsync)%n", (t1 - t0) / 1e9,
                     (System.nanoTime() - t1) / 1e9);
+        }
+    }
+
+    /** The baseline: positional writes to a plain file, fsync at close. */
+    private static final class PlainFile implements BlockDevice {
+        private final FileChannel ch;
+        private final long size;
+
+        PlainFile(Path file, long size) throws java.io.IOException {
+            this.ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+                    StandardOpenOption.WRITE);
+            this.size = size;
+        }
+
+        @Override
+        public long size() {
+            return size;
+        }
+
+        @Override
+        public void read(ByteBuffer dst, long offset) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public List<org.jv2v.image.Extent> blockStatus(long offset, long length) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public String describe() {
+            return "plain file";
+        }
+
+        @Override
+        public void write(ByteBuffer src, long offset) throws java.io.IOException {
+            for (long p = offset; src.hasRemaining(); ) {
+                p += ch.write(src, p);
+            }
+        }
+
+        @Override
+        public void close() throws java.io.IOException {
+            ch.truncate(size);
+            ch.force(false);
+            ch.close();
         }
     }
 

@@ -37,7 +37,11 @@ public final class KilledWriter {
     public static void main(String[] args) throws Exception {
         Qcow2WriteDevice dev = Qcow2WriteDevice.create(Path.of(args[0]),
                 new CreateOptions(SIZE, Preallocation.OFF, false), 12, new Qcow2WriteDevice.Budget(0, 0));
-        for (long pass = 0; ; pass++) {
+        // Never outlive the test: stop when the parent is gone or after two minutes.
+        var parent = ProcessHandle.current().parent();
+        long deadline = System.nanoTime() + 120_000_000_000L;
+        for (long pass = 0; pass == 0 || (parent.map(ProcessHandle::isAlive).orElse(false)
+                && System.nanoTime() < deadline); pass++) {
             for (int r = 0; r < ROUNDS; r++) {
                 byte[] data = round(r);
                 List<Integer> pieces = new ArrayList<>();
