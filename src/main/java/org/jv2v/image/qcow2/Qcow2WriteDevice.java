@@ -357,8 +357,8 @@ final class Qcow2WriteDevice extends Qcow2Device {
                     } else if ((host & (cs - 1)) != 0) {
                         throw BadInputException.atOffset(file, "L2 table entry " + j, t + 8L * j, "cluster offset 0x"
                                 + Long.toHexString(host) + " is not aligned to a cluster");
-                    } else if (!zero && host > fileSize - cs) {
-                        want = 0; // written after the last flush and lost
+                    } else if (host > fileSize - cs) {
+                        want = zero ? Geometry.ZERO : 0; // written after the last flush and lost
                     } else {
                         countOnce(host >>> cb, "a data cluster");
                         want = host | Geometry.COPIED | (zero ? Geometry.ZERO : 0);

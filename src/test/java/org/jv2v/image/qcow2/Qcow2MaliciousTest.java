@@ -256,6 +256,54 @@ class Qcow2MaliciousTest {
                 "both allocated and zero");
     }
 
+    /**
+     * Random damage to the metadata of a real image (header, extensions, L1 and L2 tables): opening
+     * and reading it either works or fails with a clear error, never with another exception, a hang
+     * or an allocation sized from the damage.
+     */
+    @Test
+    void randomDamageGivesCleanErrorsOnly() throws Exception {
+        Path good = compressed("fuzz-base.qcow2", "zlib");
+        Qemu.io(good, "write -P 0x21 200k 64k", "write -z 300k 128k");
+        byte[] original = Files.readAllBytes(good);
+        long l1 = Patch.u64(good, 0x28);
+        long l2 = Patch.firstL2(good);
+        java.util.Random rnd = new java.util.Random(Long.getLong("fuzz.seed", 2024));
+        Path img = dir.resolve("fuzz.qcow2");
+        int refused = 0;
+        for (int round = 0; round < Integer.getInteger("fuzz.rounds", 300); round++) {
+            byte[] b = original.clone();
+            for (int k = 1 + rnd.nextInt(3); k > 0; k--) {
+                long at = switch (rnd.nextInt(4)) {
+                    case 0 -> rnd.nextInt(0x70); // header fields
+                    case 1 -> 0x70 + rnd.nextInt(0x200); // extensions
+                    case 2 -> l1 + rnd.nextInt(16);
+                    default -> l2 + rnd.nextInt(8 * 40);
+                };
+                b[(int) at] = (byte) (rnd.nextBoolean() ? rnd.nextInt(256) : b[(int) at] ^ (1 << rnd.nextInt(8)));
+            }
+            Files.write(img, b);
+            try (OpenedImage o = Images.open(img, OpenContext.of(PathGuard.folderOf(img)))) {
+                long size = Math.min(o.device().size(), 4 << 20); // a damaged size may be huge
+                ByteBuffer buf = ByteBuffer.allocate(1 << 20);
+                for (long off = 0; off < size; off += buf.capacity()) {
+                    buf.clear().limit((int) Math.min(buf.capacity(), size - off));
+                    o.device().read(buf, off);
+                }
+                for (long off = 0; off < size; ) {
+                    off = o.device().blockStatus(off, size - off).getLast().end();
+                }
+            } catch (BadInputException e) {
+                assertThat(e.getMessage()).doesNotContain("\n").contains(img.toString());
+                refused++;
+            } catch (IOException e) {
+                assertThat(e.getMessage()).contains(img.getFileName().toString());
+                refused++;
+            }
+        }
+        assertThat(refused).as("most damage is noticed").isGreaterThan(50);
+    }
+
     @Test
     void encryptedImagesAreRefused() throws Exception {
         Path img = dir.resolve("aes.qcow2");
