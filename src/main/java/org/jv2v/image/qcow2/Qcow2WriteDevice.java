@@ -13,6 +13,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
+import java.util.BitSet;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -87,6 +88,8 @@ final class Qcow2WriteDevice extends Qcow2Device {
     /** The header on disk has its dirty bit set. */
     private boolean dirtyOnDisk;
     private volatile boolean closed;
+    /** While resuming: the host clusters owned by a single reference. */
+    private BitSet exclusive;
 
     /** Memory budgets: bytes of L2 tables and of refcount blocks kept in memory. */
     record Budget(long l2Bytes, long refcountBytes) {
@@ -274,7 +277,12 @@ final class Qcow2WriteDevice extends Qcow2Device {
                 dev.refTableOffset = h.refcountTableOffset();
                 dev.refTableClusters = (int) h.refcountTableClusters();
                 dev.cursor = (m.fileSize() + cs - 1) & -(long) cs;
-                dev.onDisk = h;
+                // with no snapshots, the snapshot table's offset means nothing: qemu wants it 0
+                dev.onDisk = new Qcow2Header(h.version(), h.backingFileOffset(), h.backingFileSize(),
+                        h.clusterBits(), h.size(), h.cryptMethod(), h.l1Size(), h.l1TableOffset(),
+                        h.refcountTableOffset(), h.refcountTableClusters(), 0, 0, h.incompatibleFeatures(),
+                        h.compatibleFeatures(), h.autoclearFeatures(), h.refcountOrder(), h.headerLength(),
+                        h.compressionType());
                 dev.dirtyOnDisk = (h.incompatibleFeatures() & Qcow2Header.INCOMPAT_DIRTY) != 0;
                 dev.rebuildRefcounts(m.fileSize());
                 dev.flushLocked();
@@ -296,6 +304,8 @@ final class Qcow2WriteDevice extends Qcow2Device {
     private void rebuildRefcounts(long fileSize) throws IOException {
         int cb = geo.clusterBits();
         long cs = geo.clusterSize();
+        // Clusters that one reference owns (metadata, plain data): one bit per cluster of the file.
+        exclusive = new BitSet();
         refs.markAllStale();
         long[] table = refs.table().clone();
         countOnce(0, "the header");
@@ -345,7 +355,7 @@ final class Qcow2WriteDevice extends Qcow2Device {
                         want = 0; // written after the last flush and lost
                     } else {
                         for (long c = off >>> cb; c <= (off + len - 1) >>> cb; c++) {
-                            coverAndAdd(c);
+                            countShared(c);
                         }
                         want = v & ~Geometry.COPIED;
                     }
@@ -374,6 +384,7 @@ final class Qcow2WriteDevice extends Qcow2Device {
                 evictTables();
             }
         }
+        exclusive = null;
         changed = true;
     }
 
@@ -381,15 +392,24 @@ final class Qcow2WriteDevice extends Qcow2Device {
     private void countOnce(long cluster, String what) throws IOException {
         cover(cluster);
         if (refs.get(cluster) != 0) {
-            throw BadInputException.inFile(file, "cannot resume writing this image: host cluster at 0x"
-                    + Long.toHexString(cluster << geo.clusterBits()) + " is used twice (as " + what + ")");
+            throw usedTwice(cluster, what);
+        }
+        exclusive.set(Math.toIntExact(cluster));
+        refs.add(cluster, 1);
+    }
+
+    /** Counts a reference from a compressed cluster: such clusters may hold several. */
+    private void countShared(long cluster) throws IOException {
+        cover(cluster);
+        if (exclusive.get(Math.toIntExact(cluster))) {
+            throw usedTwice(cluster, "compressed data");
         }
         refs.add(cluster, 1);
     }
 
-    private void coverAndAdd(long cluster) throws IOException {
-        cover(cluster);
-        refs.add(cluster, 1);
+    private BadInputException usedTwice(long cluster, String what) {
+        return BadInputException.inFile(file, "cannot resume writing this image: host cluster at 0x"
+                + Long.toHexString(cluster << geo.clusterBits()) + " is used twice (as " + what + ")");
     }
 
     /** Makes sure a refcount block covers host cluster {@code cluster}. */
