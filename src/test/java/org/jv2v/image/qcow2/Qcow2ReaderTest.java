@@ -194,9 +194,9 @@ class Qcow2ReaderTest {
         verify(top);
     }
 
-    /** backing_fmt names qemu's format ("vpc", "vhdx"); the backing file is opened as that format. */
+    /** backing_fmt names qemu's format ("vpc", "vhdx", "vmdk"); the backing file is opened as that format. */
     @ParameterizedTest
-    @ValueSource(strings = {"vpc", "vhdx"})
+    @ValueSource(strings = {"vpc", "vhdx", "vmdk"})
     void readsBackingFilesOfOtherFormats(String format) throws Exception {
         Path base = dir.resolve("base." + format);
         Qemu.img("create", "-q", "-f", format, base.toString(), "4M");
