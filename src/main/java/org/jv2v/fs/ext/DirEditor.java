@@ -50,6 +50,13 @@ final class DirEditor {
         this.fileType = fs.superblock().hasIncompat(Superblock.INCOMPAT_FILETYPE);
     }
 
+    /** A live entry lifted out of a block, to be written elsewhere; {@code hash} when an htree split needs it. */
+    private record Entry(byte[] name, long ino, int type, int hash) {
+        Entry withHash(int h) {
+            return new Entry(name, ino, type, h);
+        }
+    }
+
     static int entrySize(int nameLen) {
         return (8 + nameLen + 3) & ~3;
     }
@@ -298,7 +305,7 @@ final class DirEditor {
         if (d.in.has(Inode.FL_INLINE_DATA)) {
             return removeInline(d, name);
         }
-        if (d.in.has(Inode.FL_INDEX) && fs.superblock().hasCompat(0x20)) {
+        if (d.in.has(Inode.FL_INDEX) && fs.superblock().hasCompat(Superblock.COMPAT_DIR_INDEX)) {
             // the leaf the name hashes to; any other block only if it is not there (hash collisions)
             long rootPhys = d.physical(0);
             if (rootPhys >= 0) {
@@ -374,15 +381,15 @@ final class DirEditor {
             }
         }
         // no room: the directory becomes a block directory holding all its entries and the new one
-        List<Object[]> entries = new ArrayList<>();
-        collect(in, ib, 4, Inode.IBLOCK_SIZE, entries);
+        List<Entry> entries = new ArrayList<>();
+        collect(in, ib, 4, Inode.IBLOCK_SIZE, in.diskOffset() + 0x28, entries);
         if (di >= 0) {
             byte[] v = xattrs.get(di).value();
-            collect(in, v, 0, v.length, entries);
+            collect(in, v, 0, v.length, in.diskOffset(), entries);
             xattrs.remove(di);
             IbodyXattrs.write(in, xattrs);
         }
-        entries.add(new Object[] {name, ino, type});
+        entries.add(new Entry(name, ino, type, 0));
         long parent = Le.u32(ib, 0);
         boolean extents = fs.superblock().hasIncompat(Superblock.INCOMPAT_EXTENTS);
         in.setFlags((in.flags() & ~Inode.FL_INLINE_DATA) | (extents ? Inode.FL_EXTENTS : 0));
@@ -393,9 +400,8 @@ final class DirEditor {
         writeEntry(b, 12, 12, new byte[] {'.', '.'}, parent, FT_DIR);
         int pos = 24;
         int last = 12;
-        for (Object[] e : entries) {
-            byte[] n = (byte[]) e[0];
-            int size = entrySize(n.length);
+        for (Entry e : entries) {
+            int size = entrySize(e.name().length);
             if (pos + size > regionEnd()) {
                 putRecLen(b, last, regionEnd() - last);
                 sealLeaf(in, b);
@@ -403,7 +409,7 @@ final class DirEditor {
                 b = new byte[bs];
                 pos = 0;
             }
-            writeEntry(b, pos, size, n, (Long) e[1], (Integer) e[2]);
+            writeEntry(b, pos, size, e.name(), e.ino(), e.type());
             last = pos;
             pos += size;
         }
@@ -412,18 +418,19 @@ final class DirEditor {
         d.append(b);
     }
 
-    private void collect(InodeRecord dir, byte[] b, int from, int to, List<Object[]> out) {
+    /** The live entries of {@code b[from, to)}; {@code diskAt} is where {@code b[0]} lies, for messages. */
+    private void collect(InodeRecord dir, byte[] b, int from, int to, long diskAt, List<Entry> out) {
         int p = from;
         while (p + 8 <= to) {
             long e = Le.u32(b, p);
             int rl = recLen(b, p);
             int nl = nameLen(b, p);
             if (rl < 8 || p + rl > to || (e != 0 && 8 + nl > rl)) {
-                throw fs.bad("directory inode " + dir.number + " inline entry", dir.diskOffset() + 0x28 + p,
-                        "rec_len " + rl + " does not fit");
+                throw fs.bad("directory inode " + dir.number + " entry rec_len", diskAt + p + 4,
+                        rl + " does not fit its block or its name");
             }
             if (e != 0) {
-                out.add(new Object[] {Arrays.copyOfRange(b, p + 8, p + 8 + nl), e, fileType ? Le.u8(b, p + 7) : 0});
+                out.add(new Entry(Arrays.copyOfRange(b, p + 8, p + 8 + nl), e, fileType ? Le.u8(b, p + 7) : 0, 0));
             }
             p += rl;
         }
@@ -581,7 +588,7 @@ final class DirEditor {
     }
 
     private void insertIndexed(Dir d, byte[] name, long ino, int type) throws IOException {
-        if (!fs.superblock().hasCompat(0x20)) {                       // COMPAT_DIR_INDEX
+        if (!fs.superblock().hasCompat(Superblock.COMPAT_DIR_INDEX)) {
             throw fs.bad("directory inode " + d.in.number + " i_flags", d.in.diskOffset() + 0x20,
                     "indexed (htree) but the filesystem has no dir_index feature");
         }
@@ -697,22 +704,22 @@ final class DirEditor {
     private void splitLeaf(Dir d, Frame parent, long leafPhys, int version, int[] seed) throws IOException {
         byte[] b = meta.read(leafPhys);
         int end = leafEnd(d.in, b, leafPhys);
-        List<Object[]> entries = new ArrayList<>(); // {name, ino, type, hash}
-        collect(d.in, b, 0, end, entries);
+        List<Entry> entries = new ArrayList<>();
+        collect(d.in, b, 0, end, leafPhys * bs, entries);
         if (entries.size() < 2) {
             throw new IllegalStateException("directory inode " + d.in.number + ": a full leaf with "
                     + entries.size() + " entries");
         }
-        List<Object[]> hashed = new ArrayList<>();
-        for (Object[] e : entries) {
-            hashed.add(new Object[] {e[0], e[1], e[2], DirHash.hash((byte[]) e[0], version, seed)});
+        List<Entry> hashed = new ArrayList<>();
+        for (Entry e : entries) {
+            hashed.add(e.withHash(DirHash.hash(e.name(), version, seed)));
         }
-        hashed.sort(Comparator.comparingLong(e -> (Integer) e[3] & 0xffffffffL));
+        hashed.sort(Comparator.comparingLong(e -> e.hash() & 0xffffffffL));
         int n = hashed.size();
         int moved = 0;
         int move = 0;
         for (int i = n - 1; i > 0; i--) {
-            int s = entrySize(((byte[]) hashed.get(i)[0]).length);
+            int s = entrySize(hashed.get(i).name().length);
             if (moved + s / 2 > end / 2) {
                 break;
             }
@@ -721,8 +728,8 @@ final class DirEditor {
         }
         move = Math.max(1, move);
         int split = n - move;
-        int hash2 = (Integer) hashed.get(split)[3];
-        boolean continued = (Integer) hashed.get(split - 1)[3] == hash2;
+        int hash2 = hashed.get(split).hash();
+        boolean continued = hashed.get(split - 1).hash() == hash2;
         byte[] lower = pack(d.in, hashed.subList(0, split));
         byte[] upper = pack(d.in, hashed.subList(split, n));
         meta.replace(leafPhys, lower);
@@ -730,15 +737,14 @@ final class DirEditor {
         insertIndex(d, parent, parent.at() + 1, (hash2 & 0xffffffffL) | (continued ? 1 : 0), logical);
     }
 
-    private byte[] pack(InodeRecord dir, List<Object[]> entries) {
+    private byte[] pack(InodeRecord dir, List<Entry> entries) {
         byte[] b = new byte[bs];
         int end = regionEnd();
         int pos = 0;
         int last = -1;
-        for (Object[] e : entries) {
-            byte[] n = (byte[]) e[0];
-            int size = entrySize(n.length);
-            writeEntry(b, pos, size, n, (Long) e[1], (Integer) e[2]);
+        for (Entry e : entries) {
+            int size = entrySize(e.name().length);
+            writeEntry(b, pos, size, e.name(), e.ino(), e.type());
             last = pos;
             pos += size;
         }

@@ -121,9 +121,11 @@ public final class ExtWritableFileSystem implements WritableFileSystem {
             why = "its journal needs recovery";
         } else if (fs.hasOrphans() || sb.hasRoCompat(RO_COMPAT_ORPHAN_PRESENT)) {
             why = "inodes deleted while open wait on its orphan list";
-        } else if ((sb.state() & 0x2) != 0) {
+        } else if ((sb.state() & 0x2) != 0) {                      // EXT2_ERROR_FS
             why = "the kernel recorded errors in it";
-        } else if ((sb.state() & 0x1) == 0) {
+        } else if ((sb.state() & 0x4) != 0) {                      // EXT3_ORPHAN_FS
+            why = "the recovery of its orphan list was interrupted";
+        } else if ((sb.state() & 0x1) == 0) {                      // EXT2_VALID_FS
             why = "it is marked as not cleanly unmounted";
         } else if (fs.journalState() == ExtFileSystem.JournalState.CLEAN && sb.journalInum() != 0
                 && journalHasTransactions(fs)) {
@@ -199,7 +201,7 @@ public final class ExtWritableFileSystem implements WritableFileSystem {
             return fs.groupFirstBlock(groupOf(ino));
         }
 
-        InodeRecord newInode(long ino, int mode, int uid, int gid, int links) {
+        InodeRecord newInode(long ino, int mode, int uid, int gid, int links) throws IOException {
             int extra = 0;
             int isz = fs.inodeSize();
             if (isz > Inode.GOOD_OLD_SIZE) {
@@ -221,15 +223,11 @@ public final class ExtWritableFileSystem implements WritableFileSystem {
             return r;
         }
 
-        byte[] superblockBytes() {
-            try {
-                byte[] b = meta.read(Superblock.OFFSET / bs);
-                byte[] sb = new byte[Superblock.SIZE];
-                System.arraycopy(b, (int) (Superblock.OFFSET % bs), sb, 0, sb.length);
-                return sb;
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
+        byte[] superblockBytes() throws IOException {
+            byte[] b = meta.read(Superblock.OFFSET / bs);
+            byte[] sb = new byte[Superblock.SIZE];
+            System.arraycopy(b, (int) (Superblock.OFFSET % bs), sb, 0, sb.length);
+            return sb;
         }
 
         /** Writes {@code content} as the data of a file with no blocks yet; sets i_size and i_blocks. */
@@ -359,7 +357,7 @@ public final class ExtWritableFileSystem implements WritableFileSystem {
         return new Split(parent, name, bytes);
     }
 
-    private Inode parentDir(Split s, String path) throws IOException {
+    private Inode parentDir(Split s) throws IOException {
         Inode dir = fs.resolve(s.parent, true);
         if (dir.kind() != FileKind.DIRECTORY) {
             throw new NotDirectoryException(s.parent);
@@ -546,7 +544,7 @@ public final class ExtWritableFileSystem implements WritableFileSystem {
     public void unlink(String path) throws IOException {
         Split s = split(path);
         edit(e -> {
-            Inode parent = parentDir(s, path);
+            Inode parent = parentDir(s);
             ExtFileSystem.RawEntry entry = fs.lookup(parent, s.name).orElseThrow(() -> new NoSuchFileException(path));
             Inode child = fs.inode(entry.inode());
             if (child.kind() == FileKind.DIRECTORY) {
@@ -611,7 +609,7 @@ public final class ExtWritableFileSystem implements WritableFileSystem {
 
     /** The parent directory of a new name, checked: a directory, editable, without that name yet. */
     private InodeRecord prepareParent(Edit e, Split s, String path) throws IOException {
-        Inode parent = parentDir(s, path);
+        Inode parent = parentDir(s);
         if (fs.lookup(parent, s.name).isPresent()) {
             throw new FileAlreadyExistsException(path);
         }
