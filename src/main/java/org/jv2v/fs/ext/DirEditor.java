@@ -143,9 +143,9 @@ final class DirEditor {
         if (in.has(Inode.FL_INLINE_DATA)) {
             return new Dir(in, new ArrayList<>(), new ArrayList<>());
         }
-        if (in.size() % bs != 0 || in.size() > ExtFileSystem.MAX_DIR_BYTES) {
+        if (in.size() % bs != 0 || in.size() == 0 || in.size() > ExtFileSystem.MAX_DIR_BYTES) {
             throw fs.bad("directory inode " + in.number + " i_size", in.diskOffset() + 0x04, in.size()
-                    + " is not a whole number of blocks up to " + ExtFileSystem.MAX_DIR_BYTES + " bytes");
+                    + " is not a whole number of blocks, at least one, up to " + ExtFileSystem.MAX_DIR_BYTES + " bytes");
         }
         FileLayout.Mapping m = layout.read(in);
         for (FileLayout.Piece p : m.pieces()) {

@@ -123,6 +123,26 @@ class ExtWriteLayoutTest {
     }
 
     @Test
+    void largeFileOnExt2UsesTripleIndirectBlocks(@TempDir Path dir) throws Exception {
+        Tools.require("mkfs.ext4", "e2fsck", "debugfs");
+        Path image = dir.resolve("fs.img");
+        ExtTools.mkfs(image, null, "90M", List.of("-t", "ext2", "-b", "1024"));
+        // past 12 + 256 + 256^2 blocks of 1 KiB: the triple indirect block
+        byte[] big = bytes(new Random(5), (12 + 256 + 65536 + 3000) * 1024 + 17);
+        try (FileDevice dev = FileDevice.openWritable(image); ExtWritableFileSystem fs = ExtWritableFileSystem.open(dev)) {
+            fs.create("/huge", big, 0644, 0, 0);
+        }
+        ExtTools.assertFsckClean(image);
+        assertThat(ExtTools.debugfs(image, "stat /huge")).contains("(TIND)");
+        assertThat(ExtTools.debugfsCat(image, dir, "/huge")).isEqualTo(big);
+        try (FileDevice dev = FileDevice.openWritable(image); ExtWritableFileSystem fs = ExtWritableFileSystem.open(dev)) {
+            fs.rewrite("/huge", new byte[5000]);
+        }
+        ExtTools.assertFsckClean(image);
+        assertThat(ExtTools.debugfs(image, "stat /huge")).doesNotContain("IND)");
+    }
+
+    @Test
     void nearlyFullFilesystemReusesTheFilesOwnBlocksAndRefusesWhatCannotFit(@TempDir Path dir) throws Exception {
         Tools.require("mkfs.ext4", "e2fsck", "debugfs", "dumpe2fs");
         Random rnd = new Random(3);

@@ -82,6 +82,8 @@ class ExtWriteTest {
         Path edited = dir.resolve("edited.img");
         Files.copy(image, edited);
         String sumBefore = Checksums.sha256(image);
+        List<org.jv2v.fs.ByteRange> usedSeenByEditor;
+        org.jv2v.fs.FileSystem.SpaceUsage spaceSeenByEditor;
 
         List<String> statRequests = new ArrayList<>();
         for (String p : s.rewritten) {
@@ -103,6 +105,8 @@ class ExtWriteTest {
             try (WritableFileSystem fs = format.openWritable(dev)) {
                 s.apply(fs);
                 s.verify(fs); // reads through the editor see the edits
+                usedSeenByEditor = fs.usedRanges();
+                spaceSeenByEditor = fs.space();
             }
         }
         assertThat(Checksums.sha256(image)).as("the image edits were made on a copy of").isEqualTo(sumBefore);
@@ -116,6 +120,12 @@ class ExtWriteTest {
         assertThat(ExtTools.debugfs(edited, "stat /etc/shrinks").contains("Size of inline data: 60")).isEqualTo(inline);
         try (FileDevice dev = FileDevice.open(edited); ExtFileSystem fs = ExtFileSystem.open(dev)) {
             s.verify(fs);
+            // the editor's view of used blocks and free space (what the copier asks) is the disk's
+            assertThat(usedSeenByEditor).isEqualTo(fs.usedRanges());
+            assertThat(spaceSeenByEditor).isEqualTo(fs.space());
+            long free = ExtTools.number(Run.checked(List.of("dumpe2fs", "-h", edited.toString())).stdout(),
+                    "Free blocks:\\s+(\\d+)");
+            assertThat(spaceSeenByEditor.freeBytes()).isEqualTo(free * fs.blockSize());
         }
     }
 
