@@ -7,7 +7,8 @@ import java.util.concurrent.Callable;
 
 /** The {@code jv2v} command: converts a guest; {@code jv2v image ...} works on disk images alone. */
 @Command(name = "jv2v", mixinStandardHelpOptions = true, versionProvider = Jv2vCommand.Version.class,
-        description = "Convert a VMware guest to run on KVM.")
+        description = "Convert a VMware guest to run on KVM.",
+        subcommands = {ImageCommand.class})
 final class Jv2vCommand implements Callable<Integer> {
 
     static CommandLine commandLine() {

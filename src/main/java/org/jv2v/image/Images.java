@@ -17,7 +17,8 @@ public final class Images {
     static final int PROBE_BYTES = 64 * 1024;
 
     /** Every known format; raw last, as the fallback that accepts anything. */
-    private static final List<ImageFormat> FORMATS = List.of();
+    private static final List<ImageFormat> FORMATS = List.of(
+            new org.jv2v.image.raw.RawFormat());
 
     private Images() {}
 
@@ -28,6 +29,18 @@ public final class Images {
     public static ImageFormat format(String name) {
         return FORMATS.stream().filter(f -> f.name().equals(name)).findFirst()
                 .orElseThrow(() -> new IllegalArgumentException("unknown image format: " + name));
+    }
+
+    /**
+     * The writer for {@code -O NAME}: a registered format that can also write. Unknown or
+     * read-only names are a usage error naming the choices.
+     */
+    public static ImageWriter writer(String name) {
+        return FORMATS.stream().filter(f -> f instanceof ImageWriter && f.name().equals(name))
+                .map(f -> (ImageWriter) f).findFirst()
+                .orElseThrow(() -> new org.jv2v.Jv2vException("cannot write images in format '" + name
+                        + "' (can write: " + String.join(", ", FORMATS.stream().filter(f -> f instanceof ImageWriter)
+                        .map(ImageFormat::name).toList()) + ")"));
     }
 
     /** The format whose probe scores highest for {@code file}. */
