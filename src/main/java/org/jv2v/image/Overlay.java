@@ -80,7 +80,8 @@ public final class Overlay implements BlockDevice {
         }
         boolean unlinked;
         try {
-            Files.delete(file);
+            // (on Linux the JDK already unlinks a DELETE_ON_CLOSE file as soon as it is open)
+            Files.deleteIfExists(file);
             unlinked = true;
         } catch (IOException e) {
             // cannot unlink an open file here (not POSIX): DELETE_ON_CLOSE and deleteOnExit remain
