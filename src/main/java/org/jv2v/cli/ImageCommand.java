@@ -195,11 +195,14 @@ final class ImageCommand implements Callable<Integer> {
         @Option(names = "-r", paramLabel = "RATE", description = "Limit reading to RATE bytes per second (e.g. 50M).")
         String rateLimit;
 
-        @Option(names = {"-m", "--workers"}, paramLabel = "N", description = "Parallel reader/writer threads (default 4).")
+        @Option(names = {"-m", "--workers"}, paramLabel = "N", description = "Parallel reader/writer threads (default: CPUs, 2 to 4).")
         int workers = CopyOptions.defaults().workers();
 
         @Option(names = "--chunk-size", paramLabel = "SIZE", description = "Bytes per unit of work (default 8M).")
         String chunkSize;
+
+        @Option(names = "--io-size", paramLabel = "SIZE", description = "Bytes per read and write (default 256K).")
+        String ioSize;
 
         @Option(names = "--checkpoint-interval", paramLabel = "SECONDS",
                 description = "How often the copy is flushed and journaled for resuming (default 10).")
@@ -255,6 +258,10 @@ final class ImageCommand implements Callable<Integer> {
                 if (chunkSize != null) {
                     long c = Sizes.parse(chunkSize);
                     o = o.withChunkSize(c > Integer.MAX_VALUE ? -1 : (int) c);
+                }
+                if (ioSize != null) {
+                    long n = Sizes.parse(ioSize);
+                    o = o.withIoSize(n > Integer.MAX_VALUE ? -1 : (int) n);
                 }
                 if (rateLimit != null) {
                     o = o.withRateLimit(Sizes.parse(rateLimit));

@@ -155,7 +155,7 @@ public final class Copier {
         openTarget();
         buffers = new ByteBuffer[opts.workers()];
         for (int i = 0; i < buffers.length; i++) {
-            buffers[i] = ByteBuffer.allocateDirect((int) Math.min(chunkSize, Math.max(size, 1)));
+            buffers[i] = ByteBuffer.allocateDirect((int) Math.min(opts.ioSize(), Math.max(size, 1)));
         }
         if (opts.verify()) {
             digests = new int[Math.toIntExact(chunks)];
@@ -333,12 +333,12 @@ public final class Copier {
             return;
         }
         List<long[]> data = new ArrayList<>();
-        long dataBytes = dataRanges(start, start + len, data, true);
-        boolean stale = prior != null && !readsAsZero(target, start, len);
+        dataRanges(start, start + len, data, true);
+        if (prior != null && !readsAsZero(target, start, len)) {
+            // an earlier run may have written part of this chunk before it was interrupted
+            withGate(() -> target.writeZeroes(start, len));
+        }
         if (data.isEmpty()) {
-            if (stale) {
-                withGate(() -> target.writeZeroes(start, len));
-            }
             if (expectZero != null) {
                 expectZero.set(chunk);
             }
@@ -346,28 +346,52 @@ public final class Copier {
             finish(len);
             return;
         }
-        if (rate != null) {
-            rate.acquire(dataBytes);
+        // Stream the data through this worker's buffer, a piece at a time: what was just read is
+        // still in the CPU's cache when it is checked for zeros and written.
+        CRC32C crc = digests != null ? new CRC32C() : null;
+        long pos = start;
+        long written = 0;
+        for (long[] r : data) {
+            if (crc != null) {
+                updateZeros(crc, r[0] - pos);
+            }
+            for (long off = r[0]; off < r[1]; ) {
+                int n = (int) Math.min(buf.capacity(), r[1] - off);
+                if (rate != null) {
+                    rate.acquire(n);
+                }
+                ByteBuffer piece = buf.clear().limit(n);
+                src.read(piece, off);
+                piece.flip();
+                bytesRead.add(n);
+                long at = off;
+                long[] w = new long[1];
+                withGate(() -> w[0] = writeNonZero(piece, at));
+                written += w[0];
+                if (crc != null) {
+                    crc.update(piece.position(0));
+                }
+                off += n;
+            }
+            pos = r[1];
         }
-        readChunk(buf, start, len, data);
-        bytesRead.add(dataBytes);
-        long[] written = new long[1];
-        withGate(() -> {
-            if (stale) {
-                target.writeZeroes(start, len);
-            }
-            for (long[] r : data) {
-                written[0] += writeNonZero(buf, start, r[0], r[1]);
-            }
-        });
-        if (digests != null) {
-            digests[(int) chunk] = crc(buf, len);
-            if (written[0] == 0) {
+        if (crc != null) {
+            updateZeros(crc, start + len - pos);
+            digests[(int) chunk] = (int) crc.getValue();
+            if (written == 0) {
                 expectZero.set(chunk);
             }
         }
         done.set(chunk);
         finish(len);
+    }
+
+    private static void updateZeros(CRC32C crc, long n) {
+        while (n > 0) {
+            int k = (int) Math.min(n, 1 << 20);
+            crc.update(Zeros.of(k));
+            n -= k;
+        }
     }
 
     @FunctionalInterface
@@ -431,50 +455,34 @@ public final class Copier {
         return total;
     }
 
-    /** Fills {@code buf[0, len)}: the data ranges from the source, zeros between them. */
-    private void readChunk(ByteBuffer buf, long start, int len, List<long[]> data) throws IOException {
-        buf.clear().limit(len);
-        long pos = start;
-        for (long[] r : data) {
-            if (r[0] > pos) {
-                Zeros.fill(buf.position((int) (pos - start)), (int) (r[0] - pos));
-            }
-            src.read(buf.slice((int) (r[0] - start), (int) (r[1] - r[0])), r[0]);
-            pos = r[1];
-        }
-        if (start + len > pos) {
-            Zeros.fill(buf.position((int) (pos - start)), (int) (start + len - pos));
-        }
-        buf.position(0).limit(len);
-    }
-
-    /** Writes the non-zero blocks of {@code [from, to)} (held in {@code buf} from {@code start}). */
-    private long writeNonZero(ByteBuffer buf, long start, long from, long to) throws IOException {
+    /** Writes the non-zero {@value Zeros#BLOCK}-byte blocks of {@code piece}, which holds the disk from {@code at}. */
+    private long writeNonZero(ByteBuffer piece, long at) throws IOException {
         long written = 0;
-        long run = -1;
-        long pos = from;
-        while (pos < to) {
-            long next = Math.min(to, (pos / Zeros.BLOCK + 1) * Zeros.BLOCK);
-            boolean zero = Zeros.isZero(buf.slice((int) (pos - start), (int) (next - pos)));
+        int run = -1;
+        int i = 0;
+        int n = piece.limit();
+        while (i < n) {
+            int next = (int) Math.min(n, i + (Zeros.BLOCK - (at + i) % Zeros.BLOCK));
+            boolean zero = Zeros.isZero(piece.slice(i, next - i));
             if (zero) {
-                zeroBytes.add(next - pos);
+                zeroBytes.add(next - i);
                 if (run >= 0) {
-                    written += writeRange(buf, start, run, pos);
+                    written += writeRange(piece, at, run, i);
                     run = -1;
                 }
             } else if (run < 0) {
-                run = pos;
+                run = i;
             }
-            pos = next;
+            i = next;
         }
         if (run >= 0) {
-            written += writeRange(buf, start, run, to);
+            written += writeRange(piece, at, run, n);
         }
         return written;
     }
 
-    private long writeRange(ByteBuffer buf, long start, long from, long to) throws IOException {
-        target.write(buf.slice((int) (from - start), (int) (to - from)), from);
+    private long writeRange(ByteBuffer piece, long at, int from, int to) throws IOException {
+        target.write(piece.slice(from, to - from), at + from);
         bytesWritten.add(to - from);
         return to - from;
     }
@@ -496,12 +504,6 @@ public final class Copier {
             pos = reached;
         }
         return true;
-    }
-
-    private static int crc(ByteBuffer buf, int len) {
-        CRC32C crc = new CRC32C();
-        crc.update(buf.slice(0, len));
-        return (int) crc.getValue();
     }
 
     private void finish(long len) {
@@ -639,14 +641,30 @@ public final class Copier {
         long start = chunk * chunkSize;
         int len = (int) Math.min(chunkSize, size - start);
         boolean wantZero;
-        int wantCrc = 0;
+        int wantCrc;
         if (prior != null && prior.get(chunk)) {
             // copied by an earlier run: what it should hold comes from the source again
             List<long[]> data = new ArrayList<>();
             dataRanges(start, start + len, data, false);
-            readChunk(buf, start, len, data);
-            wantZero = data.isEmpty() || Zeros.isZero(buf.slice(0, len));
-            wantCrc = crc(buf, len);
+            CRC32C crc = new CRC32C();
+            boolean zero = true;
+            long pos = start;
+            for (long[] r : data) {
+                updateZeros(crc, r[0] - pos);
+                for (long off = r[0]; off < r[1]; ) {
+                    int n = (int) Math.min(buf.capacity(), r[1] - off);
+                    ByteBuffer piece = buf.clear().limit(n);
+                    src.read(piece, off);
+                    piece.flip();
+                    zero = zero && Zeros.isZero(piece);
+                    crc.update(piece);
+                    off += n;
+                }
+                pos = r[1];
+            }
+            updateZeros(crc, start + len - pos);
+            wantZero = zero;
+            wantCrc = (int) crc.getValue();
         } else {
             wantZero = expectZero.get(chunk);
             wantCrc = digests[(int) chunk];
@@ -654,9 +672,18 @@ public final class Copier {
         if (wantZero && readsAsZero(copy, start, len)) {
             return;
         }
-        buf.clear().limit(len);
-        copy.read(buf, start);
-        boolean ok = wantZero ? Zeros.isZero(buf.flip()) : crc(buf, len) == wantCrc;
+        CRC32C crc = new CRC32C();
+        boolean zero = true;
+        for (long off = start; off < start + len; ) {
+            int n = (int) Math.min(buf.capacity(), start + len - off);
+            ByteBuffer piece = buf.clear().limit(n);
+            copy.read(piece, off);
+            piece.flip();
+            zero = zero && Zeros.isZero(piece);
+            crc.update(piece);
+            off += n;
+        }
+        boolean ok = wantZero ? zero : (int) crc.getValue() == wantCrc;
         if (!ok) {
             throw new VerificationException(dst + ": verification failed: bytes " + start + " to " + (start + len)
                     + " of the copy differ from what was read from " + src.describe() + "; the copy was removed");
