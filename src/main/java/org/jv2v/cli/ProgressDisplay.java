@@ -49,7 +49,7 @@ public final class ProgressDisplay {
                 lastDraw = now;
                 int filled = (int) (BAR_WIDTH * p.percent() / 100);
                 double seconds = p.elapsedNanos() / 1e9;
-                String speed = seconds > 0.2 ? ", " + Sizes.human((long) (p.bytesRead() / seconds)) + "/s" : "";
+                String speed = seconds > 0.2 ? ", " + Sizes.human((long) (p.bytesRead() / seconds)) + "/s read" : "";
                 out.print("\r[" + "#".repeat(filled) + ".".repeat(BAR_WIDTH - filled) + "] "
                         + String.format(Locale.ROOT, "%3d%%", (int) p.percent()) + " " + Sizes.human(p.done())
                         + " of " + Sizes.human(p.total()) + speed + "   ");
