@@ -4,6 +4,7 @@ import org.jv2v.Jv2vException;
 import org.jv2v.copy.Copier;
 import org.jv2v.copy.CopyOptions;
 import org.jv2v.copy.CopyResult;
+import org.jv2v.copy.EngineDiskTransfer;
 import org.jv2v.copy.ProgressListener;
 import org.jv2v.image.ImageFormat;
 import org.jv2v.image.ImageWriter;
@@ -16,6 +17,8 @@ import org.jv2v.image.raw.SparseFile;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
 import tools.jackson.databind.json.JsonMapper;
 
 import java.io.IOException;
@@ -35,10 +38,12 @@ import java.util.concurrent.Callable;
         description = "Inspect and convert disk images (the engine jv2v copies guests' disks with).",
         subcommands = {ImageCommand.Info.class, ImageCommand.Convert.class})
 final class ImageCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
 
     @Override
     public Integer call() {
-        picocli.CommandLine.usage(this, System.out);
+        spec.commandLine().usage(spec.commandLine().getOut());
         return 0;
     }
 
@@ -68,6 +73,9 @@ final class ImageCommand implements Callable<Integer> {
     @Command(name = "info", mixinStandardHelpOptions = true,
             description = "Show an image's format, virtual size, allocation and backing chain.")
     static final class Info implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
         @Parameters(paramLabel = "IMAGE", description = "The image file (a VMDK descriptor for split VMDKs).")
         Path image;
 
@@ -98,14 +106,15 @@ final class ImageCommand implements Callable<Integer> {
                 if (json) {
                     Map<String, Object> top = new LinkedHashMap<>(layers.getFirst());
                     top.put("backing-chain", layers.subList(1, layers.size()));
-                    System.out.println(JsonMapper.builder().build().writerWithDefaultPrettyPrinter()
+                    spec.commandLine().getOut().println(JsonMapper.builder().build().writerWithDefaultPrettyPrinter()
                             .writeValueAsString(top));
                 } else {
                     StringBuilder sb = new StringBuilder();
                     for (Map<String, Object> layer : layers) {
                         sb.append(sb.isEmpty() ? "" : "\n").append(text(layer));
                     }
-                    System.out.print(sb);
+                    spec.commandLine().getOut().print(sb);
+                    spec.commandLine().getOut().flush();
                 }
             }
             return 0;
@@ -160,6 +169,9 @@ final class ImageCommand implements Callable<Integer> {
                         + "running the same command again continues where it stopped. DST appears only "
                         + "when the copy is complete."})
     static final class Convert implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
         @Parameters(index = "0", paramLabel = "SRC", description = "The source image (opened read-only).")
         Path source;
 
@@ -224,12 +236,14 @@ final class ImageCommand implements Callable<Integer> {
             CopyOptions opts = options();
             ImageWriter writer = Images.writer(outputFormat);
             try (OpenedImage src = open(source, sourceFormat, allowDirs)) {
-                opts = opts.withSourceId(sourceId(src));
+                opts = opts.withSourceId(EngineDiskTransfer.identity(src));
+                var out = spec.commandLine().getOut();
                 ProgressListener listener = !progress ? ProgressListener.NONE
-                        : json ? ProgressDisplay.json(System.out) : ProgressDisplay.auto(System.err);
+                        : json ? ProgressDisplay.json(out) : ProgressDisplay.auto(spec.commandLine().getErr());
                 CopyResult r = Copier.copy(src.device(), writer, target, opts, listener);
                 if (json) {
-                    System.out.println(JsonMapper.builder().build().writeValueAsString(result(r)));
+                    out.println(JsonMapper.builder().build().writeValueAsString(result(r)));
+                    out.flush();
                 }
             }
             return 0;
@@ -271,19 +285,6 @@ final class ImageCommand implements Callable<Integer> {
                 throw new Jv2vException(e.getMessage());
             }
             return o;
-        }
-
-        /** The source as seen across runs: a journal for other files (or changed ones) is not resumed. */
-        private static String sourceId(OpenedImage src) throws IOException {
-            StringBuilder sb = new StringBuilder(src.format());
-            for (OpenedImage layer : src.chain()) {
-                for (Path f : layer.files()) {
-                    Path real = f.toRealPath();
-                    sb.append('|').append(real).append(':').append(Files.size(real)).append(':')
-                            .append(Files.getLastModifiedTime(real).toMillis());
-                }
-            }
-            return sb.toString();
         }
 
         private static Map<String, Object> result(CopyResult r) {

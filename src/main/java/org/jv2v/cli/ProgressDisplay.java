@@ -3,7 +3,7 @@ package org.jv2v.cli;
 import org.jv2v.copy.CopyProgress;
 import org.jv2v.copy.ProgressListener;
 
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.util.Locale;
 
 /**
@@ -25,7 +25,7 @@ public final class ProgressDisplay {
     private ProgressDisplay() {}
 
     /** The bar when {@code out} is a terminal (System.console() says so), lines otherwise. */
-    public static ProgressListener auto(PrintStream out) {
+    public static ProgressListener auto(PrintWriter out) {
         return isTerminal() ? bar(out) : lines(out);
     }
 
@@ -34,7 +34,7 @@ public final class ProgressDisplay {
         return console != null && console.isTerminal();
     }
 
-    public static ProgressListener bar(PrintStream out) {
+    public static ProgressListener bar(PrintWriter out) {
         return new ProgressListener() {
             private long lastDraw;
             private boolean finished;
@@ -62,14 +62,19 @@ public final class ProgressDisplay {
         };
     }
 
-    public static ProgressListener lines(PrintStream out) {
-        return perPercent(p -> out.println("progress: " + (int) p.percent() + "% (" + p.done() + "/" + p.total()
-                + " bytes)"));
+    public static ProgressListener lines(PrintWriter out) {
+        return perPercent(p -> {
+            out.println("progress: " + (int) p.percent() + "% (" + p.done() + "/" + p.total() + " bytes)");
+            out.flush();
+        });
     }
 
-    public static ProgressListener json(PrintStream out) {
-        return perPercent(p -> out.println("{\"type\":\"progress\",\"percent\":" + (int) p.percent() + ",\"done\":"
-                + p.done() + ",\"total\":" + p.total() + "}"));
+    public static ProgressListener json(PrintWriter out) {
+        return perPercent(p -> {
+            out.println("{\"type\":\"progress\",\"percent\":" + (int) p.percent() + ",\"done\":" + p.done()
+                    + ",\"total\":" + p.total() + "}");
+            out.flush();
+        });
     }
 
     private static ProgressListener perPercent(ProgressListener print) {

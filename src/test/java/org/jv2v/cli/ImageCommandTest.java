@@ -35,20 +35,12 @@ class ImageCommandTest {
     record Out(int code, String stdout, String stderr) {}
 
     /** Runs the CLI in this JVM, capturing what it prints. */
-    static synchronized Out jv2v(String... args) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
+    static Out jv2v(String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int code = Main.run(args);
-            return new Out(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
+        int code = Main.run(new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8), args);
+        return new Out(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }
 
     private Path qemuImage() throws Exception {

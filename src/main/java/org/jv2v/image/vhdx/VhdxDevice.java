@@ -1,0 +1,275 @@
+package org.jv2v.image.vhdx;
+
+import org.jv2v.image.BlockDevice;
+import org.jv2v.image.Extent;
+import org.jv2v.image.ExtentType;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * The read-only view of one VHDX layer and, for a differencing disk, its parents. Payload block
+ * states map to reads and block status as follows:
+ * <ul>
+ *   <li>FULLY_PRESENT: the block in the file (DATA);</li>
+ *   <li>PARTIALLY_PRESENT (differencing only): per sector, the sector bitmap says file (DATA) or
+ *       parent;</li>
+ *   <li>NOT_PRESENT: the parent in a differencing disk, else zeros (UNALLOCATED);</li>
+ *   <li>ZERO: zeros (ZERO);</li>
+ *   <li>UNDEFINED, UNMAPPED: contents the specification leaves undefined; read as zeros, like qemu
+ *       (UNALLOCATED, or ZERO in a differencing disk, where the parent is not consulted).</li>
+ * </ul>
+ */
+final class VhdxDevice implements BlockDevice {
+    /** Sector bitmaps kept in memory, bounded whatever the disk size. */
+    private static final int BITMAP_CACHE_BYTES = 8 << 20;
+    /**
+     * One block-status call stops after this many blocks or extents (callers loop), so that asking
+     * about a whole 64 TiB disk neither takes long nor builds a huge list.
+     */
+    static final int STATUS_BLOCKS_PER_CALL = 1 << 16;
+    static final int STATUS_EXTENTS_PER_CALL = 4096;
+
+    private final VhdxFile file;
+    private final String subformat;
+    private final long size;
+    private final long blockSize;
+    private final int logicalSector;
+    private final long chunkRatio;
+    private final VhdxBat bat;
+    private final BlockDevice parent;
+    private final boolean differencing;
+    private final UUID dataWriteGuid;
+    private final Map<Long, byte[]> bitmaps;
+
+    VhdxDevice(VhdxFile file, String subformat, long size, long blockSize, int logicalSector, long chunkRatio,
+               VhdxBat bat, boolean differencing, BlockDevice parent, UUID dataWriteGuid) {
+        this.file = file;
+        this.subformat = subformat;
+        this.size = size;
+        this.blockSize = blockSize;
+        this.logicalSector = logicalSector;
+        this.chunkRatio = chunkRatio;
+        this.bat = bat;
+        this.differencing = differencing;
+        this.parent = parent;
+        this.dataWriteGuid = dataWriteGuid;
+        int bitmapBytes = (int) (blockSize / logicalSector / 8);
+        int capacity = Math.max(16, BITMAP_CACHE_BYTES / bitmapBytes);
+        this.bitmaps = new LinkedHashMap<>(64, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<Long, byte[]> eldest) {
+                return size() > capacity;
+            }
+        };
+    }
+
+    /** The data write GUID of this file's header: what a child's parent_linkage must name. */
+    UUID dataWriteGuid() {
+        return dataWriteGuid;
+    }
+
+    @Override
+    public long size() {
+        return size;
+    }
+
+    @Override
+    public String describe() {
+        return file.path() + " (vhdx " + subformat + ")";
+    }
+
+    long payloadEntry(long block) throws IOException {
+        return bat.get(block + block / chunkRatio);
+    }
+
+    @Override
+    public void read(ByteBuffer dst, long offset) throws IOException {
+        checkRange(offset, dst.remaining());
+        long pos = offset;
+        while (dst.hasRemaining()) {
+            long block = pos / blockSize;
+            long blockStart = block * blockSize;
+            long within = pos - blockStart;
+            int n = (int) Math.min(dst.remaining(), blockSize - within);
+            ByteBuffer part = dst.slice(dst.position(), n);
+            long entry = payloadEntry(block);
+            switch (VhdxBat.state(entry)) {
+                case VhdxBat.PAYLOAD_FULLY_PRESENT -> file.readData(part, VhdxBat.fileOffset(entry) + within);
+                case VhdxBat.PAYLOAD_NOT_PRESENT -> {
+                    if (differencing) {
+                        readParent(part, pos);
+                    } else {
+                        zero(part);
+                    }
+                }
+                case VhdxBat.PAYLOAD_PARTIALLY_PRESENT -> {
+                    byte[] bitmap = bitmap(block);
+                    long p = within;
+                    long end = within + n;
+                    while (p < end) {
+                        int sector = (int) (p / logicalSector);
+                        boolean present = isSet(bitmap, sector);
+                        long runEnd = Math.min(end, runEnd(bitmap, sector, present, end));
+                        ByteBuffer run = part.slice((int) (p - within), (int) (runEnd - p));
+                        if (present) {
+                            file.readData(run, VhdxBat.fileOffset(entry) + p);
+                        } else {
+                            readParent(run, blockStart + p);
+                        }
+                        p = runEnd;
+                    }
+                }
+                default -> zero(part); // ZERO, UNDEFINED, UNMAPPED: validated while opening
+            }
+            dst.position(dst.position() + n);
+            pos += n;
+        }
+    }
+
+    /** The end (within the block) of the run of sectors from {@code sector} sharing its bit. */
+    private long runEnd(byte[] bitmap, int sector, boolean present, long limit) {
+        int s = sector + 1;
+        int sectors = (int) (blockSize / logicalSector);
+        while (s < sectors && (long) s * logicalSector < limit) {
+            if ((s & 7) == 0 && s + 8 <= sectors && bitmap[s >>> 3] == (present ? (byte) 0xff : 0)) {
+                s += 8;
+                continue;
+            }
+            if (isSet(bitmap, s) != present) {
+                break;
+            }
+            s++;
+        }
+        return (long) s * logicalSector;
+    }
+
+    private void readParent(ByteBuffer dst, long offset) throws IOException {
+        long fromParent = Math.max(0, Math.min(dst.remaining(), parent.size() - offset));
+        if (fromParent > 0) {
+            parent.read(dst.slice(dst.position(), (int) fromParent), offset);
+        }
+        for (int i = dst.position() + (int) fromParent; i < dst.limit(); i++) {
+            dst.put(i, (byte) 0);
+        }
+    }
+
+    private static void zero(ByteBuffer b) {
+        for (int i = b.position(); i < b.limit(); i++) {
+            b.put(i, (byte) 0);
+        }
+    }
+
+    @Override
+    public List<Extent> blockStatus(long offset, long length) throws IOException {
+        long end = Math.min(size, offset + length);
+        checkRange(offset, end - offset);
+        ExtentList out = new ExtentList();
+        long pos = offset;
+        int blocks = 0;
+        while (pos < end && blocks++ < STATUS_BLOCKS_PER_CALL && out.size() < STATUS_EXTENTS_PER_CALL) {
+            long block = pos / blockSize;
+            long blockStart = block * blockSize;
+            long blockEnd = Math.min(end, blockStart + blockSize);
+            long entry = payloadEntry(block);
+            switch (VhdxBat.state(entry)) {
+                case VhdxBat.PAYLOAD_FULLY_PRESENT -> out.add(pos, blockEnd - pos, ExtentType.DATA);
+                case VhdxBat.PAYLOAD_ZERO -> out.add(pos, blockEnd - pos, ExtentType.ZERO);
+                case VhdxBat.PAYLOAD_NOT_PRESENT -> {
+                    if (differencing) {
+                        parentStatus(out, pos, blockEnd);
+                    } else {
+                        out.add(pos, blockEnd - pos, ExtentType.UNALLOCATED);
+                    }
+                }
+                case VhdxBat.PAYLOAD_PARTIALLY_PRESENT -> {
+                    byte[] bitmap = bitmap(block);
+                    long p = pos - blockStart;
+                    long limit = blockEnd - blockStart;
+                    while (p < limit) {
+                        int sector = (int) (p / logicalSector);
+                        boolean present = isSet(bitmap, sector);
+                        long runEnd = Math.min(limit, runEnd(bitmap, sector, present, limit));
+                        if (present) {
+                            out.add(blockStart + p, runEnd - p, ExtentType.DATA);
+                        } else {
+                            parentStatus(out, blockStart + p, blockStart + runEnd);
+                        }
+                        p = runEnd;
+                    }
+                }
+                default -> out.add(pos, blockEnd - pos, differencing ? ExtentType.ZERO : ExtentType.UNALLOCATED);
+            }
+            pos = blockEnd;
+        }
+        return out.toList();
+    }
+
+    private void parentStatus(ExtentList out, long from, long to) throws IOException {
+        long p = from;
+        long parentEnd = Math.min(to, parent.size());
+        while (p < parentEnd) {
+            List<Extent> below = parent.blockStatus(p, parentEnd - p);
+            for (Extent e : below) {
+                long s = Math.max(e.offset(), p);
+                long t = Math.min(e.end(), parentEnd);
+                if (t > s) {
+                    out.add(s, t - s, e.type());
+                }
+            }
+            long next = below.getLast().end();
+            if (next <= p) {
+                throw new IOException(parent.describe() + ": block status made no progress at " + p);
+            }
+            p = Math.min(next, parentEnd);
+        }
+        out.add(p, to - p, ExtentType.UNALLOCATED);
+    }
+
+    /** The bits of payload block {@code block} in its chunk's sector bitmap block. */
+    private byte[] bitmap(long block) throws IOException {
+        synchronized (bitmaps) {
+            byte[] b = bitmaps.get(block);
+            if (b != null) {
+                return b;
+            }
+        }
+        long chunk = block / chunkRatio;
+        long sbEntry = bat.get(chunk * (chunkRatio + 1) + chunkRatio);
+        int bytes = (int) (blockSize / logicalSector / 8);
+        ByteBuffer buf = ByteBuffer.allocate(bytes);
+        file.readData(buf, VhdxBat.fileOffset(sbEntry) + (block % chunkRatio) * bytes);
+        byte[] b = buf.array();
+        synchronized (bitmaps) {
+            bitmaps.put(block, b);
+        }
+        return b;
+    }
+
+    /** VHDX sector bitmaps are little-endian: sector 0 is bit 0 of byte 0. */
+    private static boolean isSet(byte[] bitmap, int sector) {
+        return (bitmap[sector >>> 3] & (1 << (sector & 7))) != 0;
+    }
+
+    private void checkRange(long offset, long len) {
+        if (offset < 0 || len < 0 || offset > size || len > size - offset) {
+            throw new IllegalArgumentException(describe() + ": access [" + offset + ", +" + len
+                    + ") outside size " + size);
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        try {
+            file.close();
+        } finally {
+            if (parent != null) {
+                parent.close();
+            }
+        }
+    }
+}

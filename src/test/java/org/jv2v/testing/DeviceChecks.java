@@ -1,0 +1,222 @@
+package org.jv2v.testing;
+
+import org.jv2v.image.BlockDevice;
+import org.jv2v.image.Extent;
+import org.jv2v.image.ExtentType;
+import org.junit.jupiter.api.Assumptions;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Checks a jv2v {@link BlockDevice} against what a reference reader produced: the raw bytes (from
+ * {@code qemu-img convert -O raw} or libvhdi) and the allocation map of {@code qemu-img map}.
+ */
+public final class DeviceChecks {
+    /** Debian's python with its python3-libvhdi bindings (libvhdi: an independent VHD/VHDX reader). */
+    public static final String SYSTEM_PYTHON = "/usr/bin/python3";
+    private static final int CHUNK = 1 << 20;
+
+    private DeviceChecks() {}
+
+    /** One run of {@code qemu-img map --output=json}. */
+    public record MapEntry(long start, long length, boolean data, boolean zero) {
+        public long end() {
+            return start + length;
+        }
+    }
+
+    /** {@code qemu-img convert -f FMT -O raw IMAGE OUT}. */
+    public static Path qemuRaw(Path image, String format, Path out) throws IOException, InterruptedException {
+        Tools.run("qemu-img", "convert", "-f", format, "-O", "raw", image.toString(), out.toString());
+        return out;
+    }
+
+    public static List<MapEntry> qemuMap(Path image, String format) throws IOException, InterruptedException {
+        String json = Tools.run("qemu-img", "map", "-f", format, "--output=json", image.toString()).stdout();
+        List<MapEntry> out = new ArrayList<>();
+        for (JsonNode n : new ObjectMapper().readTree(json)) {
+            out.add(new MapEntry(n.get("start").asLong(), n.get("length").asLong(), n.get("data").asBoolean(),
+                    n.get("zero").asBoolean()));
+        }
+        return out;
+    }
+
+    public static long qemuVirtualSize(Path image, String format) throws IOException, InterruptedException {
+        String json = Tools.run("qemu-img", "info", "-f", format, "--output=json", image.toString()).stdout();
+        return new ObjectMapper().readTree(json).get("virtual-size").asLong();
+    }
+
+    /** Skips (or fails in CI) unless Debian's python3-libvhdi is installed. */
+    public static void requireLibvhdi() throws IOException, InterruptedException {
+        boolean found = java.nio.file.Files.isExecutable(Path.of(SYSTEM_PYTHON))
+                && Run.run(List.of(SYSTEM_PYTHON, "-c", "import pyvhdi")).exitCode() == 0;
+        if (!found) {
+            String msg = "python3-libvhdi is not installed (.ci/run installs it)";
+            if (Tools.inCi()) {
+                throw new AssertionError(msg);
+            }
+            System.err.println("NOTICE: skipping: " + msg);
+            Assumptions.abort(msg);
+        }
+    }
+
+    /**
+     * Reads a VHD or VHDX chain with libvhdi into a raw file: {@code chain} is the child first,
+     * then its parents in order (libvhdi does not follow parent locators itself).
+     */
+    public static Path libvhdiRaw(List<Path> chain, Path out) throws IOException, InterruptedException {
+        requireLibvhdi();
+        String script = """
+                import sys, pyvhdi
+                out, paths = sys.argv[1], sys.argv[2:]
+                files = []
+                for p in paths:
+                    f = pyvhdi.file()
+                    f.open(p)
+                    files.append(f)
+                for i in range(len(files) - 2, -1, -1):
+                    files[i].set_parent(files[i + 1])
+                f = files[0]
+                size = f.get_media_size()
+                with open(out, 'wb') as o:
+                    off = 0
+                    while off < size:
+                        n = min(1 << 20, size - off)
+                        o.write(f.read_buffer_at_offset(n, off))
+                        off += n
+                """;
+        List<String> cmd = new ArrayList<>(List.of(SYSTEM_PYTHON, "-c", script, out.toString()));
+        chain.forEach(p -> cmd.add(p.toString()));
+        Run.checked(cmd);
+        return out;
+    }
+
+    /**
+     * The device reads exactly the bytes of {@code raw}: compared chunk by chunk, then at random
+     * unaligned offsets and lengths (crossing blocks and sectors).
+     */
+    public static void assertSameBytes(BlockDevice dev, Path raw) throws IOException {
+        try (FileChannel ch = FileChannel.open(raw, StandardOpenOption.READ)) {
+            assertThat(dev.size()).as("virtual size of %s", dev.describe()).isEqualTo(ch.size());
+            ByteBuffer a = ByteBuffer.allocate(CHUNK);
+            ByteBuffer b = ByteBuffer.allocate(CHUNK);
+            for (long off = 0; off < dev.size(); off += CHUNK) {
+                int n = (int) Math.min(CHUNK, dev.size() - off);
+                a.clear().limit(n);
+                b.clear().limit(n);
+                dev.read(a, off);
+                readFully(ch, b, off);
+                if (!a.flip().equals(b.flip())) {
+                    throw new AssertionError(dev.describe() + ": bytes differ from " + raw + " in the chunk at "
+                            + off + ", first at " + (off + a.mismatch(b)));
+                }
+            }
+            Random rnd = new Random(42);
+            for (int i = 0; i < 200; i++) {
+                int n = 1 + rnd.nextInt(3 * 4096);
+                long off = (long) (rnd.nextDouble() * (dev.size() - n));
+                a.clear().limit(n);
+                b.clear().limit(n);
+                dev.read(a, off);
+                readFully(ch, b, off);
+                assertThat(a.flip().equals(b.flip())).as("%d bytes at %d", n, off).isTrue();
+            }
+        }
+    }
+
+    /**
+     * The device's block status is sound and complete: contiguous extents covering the whole
+     * device, every range not DATA reads as zeros in {@code raw}, and DATA only where qemu-img map
+     * also reports data. With {@code exact}, also DATA everywhere qemu-img reports data.
+     */
+    public static List<Extent> assertStatusConsistent(BlockDevice dev, Path raw, List<MapEntry> qemu, boolean exact)
+            throws IOException {
+        List<Extent> all = allExtents(dev);
+        try (FileChannel ch = FileChannel.open(raw, StandardOpenOption.READ)) {
+            for (Extent e : all) {
+                if (e.type().readsAsZero()) {
+                    assertZero(ch, e);
+                }
+            }
+        }
+        for (Extent e : all) {
+            for (MapEntry m : qemu) {
+                long s = Math.max(e.offset(), m.start());
+                long t = Math.min(e.end(), m.end());
+                if (t <= s) {
+                    continue;
+                }
+                if (e.type() == ExtentType.DATA) {
+                    assertThat(m.data()).as("jv2v says DATA at [%d, %d) where qemu-img map says no data: %s", s, t, m)
+                            .isTrue();
+                } else if (exact) {
+                    assertThat(m.data()).as("jv2v says %s at [%d, %d) where qemu-img map says data: %s", e.type(),
+                            s, t, m).isFalse();
+                }
+            }
+        }
+        return all;
+    }
+
+    /** Every extent of the device, asking from each end until all is described. */
+    public static List<Extent> allExtents(BlockDevice dev) throws IOException {
+        List<Extent> all = new ArrayList<>();
+        long pos = 0;
+        while (pos < dev.size()) {
+            List<Extent> part = dev.blockStatus(pos, dev.size() - pos);
+            assertThat(part).as("block status at %d", pos).isNotEmpty();
+            assertThat(part.getFirst().offset()).isEqualTo(pos);
+            for (int i = 0; i < part.size(); i++) {
+                Extent e = part.get(i);
+                if (i > 0) {
+                    assertThat(e.offset()).isEqualTo(part.get(i - 1).end());
+                    assertThat(e.type()).isNotEqualTo(part.get(i - 1).type());
+                }
+                all.add(e);
+            }
+            pos = part.getLast().end();
+        }
+        assertThat(pos).isEqualTo(dev.size());
+        return all;
+    }
+
+    /** The bytes of the extents of {@code type}, summed. */
+    public static long bytesOf(List<Extent> extents, ExtentType type) {
+        return extents.stream().filter(e -> e.type() == type).mapToLong(Extent::length).sum();
+    }
+
+    private static void assertZero(FileChannel ch, Extent e) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(CHUNK);
+        for (long off = e.offset(); off < e.end(); off += CHUNK) {
+            int n = (int) Math.min(CHUNK, e.end() - off);
+            b.clear().limit(n);
+            readFully(ch, b, off);
+            b.flip();
+            for (int i = 0; i < n; i++) {
+                if (b.get(i) != 0) {
+                    throw new AssertionError("extent " + e + " says zeros but the reference has a non-zero byte at "
+                            + (off + i));
+                }
+            }
+        }
+    }
+
+    private static void readFully(FileChannel ch, ByteBuffer b, long off) throws IOException {
+        while (b.hasRemaining()) {
+            if (ch.read(b, off + b.position()) < 0) {
+                throw new IOException("short reference file");
+            }
+        }
+    }
+}
