@@ -203,6 +203,55 @@ class ImageCommandTest {
         assertThat(Files.exists(journal)).isFalse();
     }
 
+    /**
+     * SIGTERM (or Ctrl-C) is not a crash: the shutdown hook stops the workers and journals what they
+     * finished, even though no periodic checkpoint was due; the rerun starts from there.
+     */
+    @Test
+    void aTerminatedCopyJournalsWhatItDidOnTheWayOut() throws Exception {
+        Tools.require("qemu-img");
+        Path src = Files.createDirectories(dir.resolve("src")).resolve("dense.raw");
+        QemuImg.create(src, "raw", 16L * MIB);
+        byte[] chunk = new byte[MIB];
+        Random r = new Random(2);
+        try (FileChannel ch = FileChannel.open(src, StandardOpenOption.WRITE)) {
+            for (int i = 0; i < 16; i++) {
+                r.nextBytes(chunk);
+                ch.write(java.nio.ByteBuffer.wrap(chunk), (long) i * MIB);
+            }
+        }
+        Path dst = dir.resolve("terminated.raw");
+        List<String> args = List.of("image", "convert", "--chunk-size", "1M", "--checkpoint-interval", "1000",
+                "--machine-readable", "-p", src.toString(), dst.toString());
+        List<String> throttled = new ArrayList<>(args);
+        throttled.addAll(2, List.of("-r", "2M"));
+        Path log = dir.resolve("first.out");
+        Process p = new ProcessBuilder(javaCommand(throttled)).redirectErrorStream(true).redirectOutput(log.toFile())
+                .start();
+        // wait until the copy is 4 MiB in (its progress lines say so)
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < deadline && p.isAlive() && Files.readAllLines(log).stream()
+                .noneMatch(l -> l.contains("\"progress\"") && JSON.readTree(l).get("done").asLong() >= 4 * MIB)) {
+            Thread.sleep(50);
+        }
+        assertThat(p.isAlive()).as(Files.readString(log)).isTrue();
+        assertThat(Files.exists(Copier.journalFile(dst))).as("no periodic checkpoint yet").isFalse();
+        p.destroy(); // SIGTERM
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(Files.readString(log)).contains("copy interrupted; run the same command again to resume");
+        assertThat(Files.exists(dst)).isFalse();
+        long journaled = journaledChunks(Files.readString(Copier.journalFile(dst))) * MIB;
+        assertThat(journaled).isPositive();
+
+        Out again = jv2v(args.toArray(String[]::new));
+        assertThat(again.code()).as(again.stderr()).isZero();
+        List<String> lines = again.stdout().lines().toList();
+        JsonNode result = JSON.readTree(lines.getLast());
+        assertThat(result.get("resumed-bytes").asLong()).isEqualTo(journaled);
+        assertThat(result.get("read-bytes").asLong()).isEqualTo(16L * MIB - journaled);
+        assertThat(QemuImg.compare(src, dst).exitCode()).isZero();
+    }
+
     /** Chunks listed in a copy journal's "done FIRST COUNT" lines. */
     private static long journaledChunks(String journal) {
         long n = 0;
