@@ -83,6 +83,34 @@ class ImageCommandTest {
     }
 
     @Test
+    void infoSumsSplitExtentsAndListsTheBackingChain() throws Exception {
+        Tools.require("qemu-img", "qemu-io");
+        Path d = Files.createDirectories(dir.resolve("vm"));
+        Path split = d.resolve("split.vmdk");
+        QemuImg.create(split, "vmdk", 5L << 30, "subformat=twoGbMaxExtentSparse");
+        QemuImg.io(split, "vmdk", List.of("write -P 1 0 3M", "write -P 2 4G 1M"));
+        JsonNode ours = JSON.readTree(jv2v("image", "info", "--output=json", split.toString()).stdout());
+        assertThat(ours.get("subformat").asString()).isEqualTo("twoGbMaxExtentSparse");
+        assertThat(ours.get("files")).hasSize(4);
+        assertThat(ours.get("allocation").asLong()).as("all four files, as qemu-img counts them")
+                .isEqualTo(QemuImg.info(split).get("actual-size").asLong());
+
+        Path base = d.resolve("base.vmdk");
+        Path top = d.resolve("top.vmdk");
+        QemuImg.create(base, "vmdk", 64L * MIB);
+        Tools.run("qemu-img", "create", "-q", "-f", "vmdk", "-b", base.toString(), "-F", "vmdk", top.toString());
+        QemuImg.io(top, "vmdk", List.of("write -P 3 1M 1M"));
+        Out text = jv2v("image", "info", top.toString());
+        assertThat(text.code()).as(text.stderr()).isZero();
+        assertThat(text.stdout().replace(d.toString(), "DIR").replaceAll("allocation: .*", "allocation: ALLOCATION"))
+                .isEqualTo(golden("info-vmdk-chain.txt"));
+        JsonNode chain = JSON.readTree(jv2v("image", "info", "--output=json", top.toString()).stdout());
+        assertThat(chain.get("backing-chain")).hasSize(1);
+        assertThat(chain.get("backing-chain").get(0).get("allocation").asLong())
+                .isEqualTo(QemuImg.info(base).get("actual-size").asLong());
+    }
+
+    @Test
     void convertCopiesLikeQemuImgAndReportsAsJson() throws Exception {
         Tools.require("qemu-img", "qemu-io");
         Path img = qemuImage();
