@@ -20,7 +20,9 @@ MAC=00:50:56:3a:12:01
 require_tools debootstrap qemu-img sfdisk partx losetup mkfs.ext4 mkswap mount chroot
 mkdir -p "$OUT"
 WORK="$OUT/work"
-rm -rf "$WORK" "$OUT/$NAME.vmx" "$OUT/$NAME.vmdk" && mkdir -p "$WORK"
+clear_dir "$WORK"
+rm -f "$OUT/$NAME.vmx" "$OUT/$NAME.vmdk"
+mkdir -p "$WORK"
 
 ensure_base "$BASE"
 
@@ -98,5 +100,5 @@ run_cleanup
 
 make_vmdk "$RAW" "$OUT/$NAME.vmdk"
 write_vmx "$OUT/$NAME.vmx" "$NAME" debian12-64 bios "$MAC"
-rm -rf "$WORK"
+clear_dir "$WORK"
 log "built $OUT/$NAME.vmx"

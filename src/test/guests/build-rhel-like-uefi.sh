@@ -24,7 +24,9 @@ export LVM_SUPPRESS_FD_WARNINGS=1
 require_tools debootstrap qemu-img sgdisk partx losetup mkfs.xfs mkfs.vfat mcopy mmd lvm mkswap mount chroot
 mkdir -p "$OUT"
 WORK="$OUT/work"
-rm -rf "$WORK" "$OUT/$NAME.vmx" "$OUT/$NAME.vmdk" && mkdir -p "$WORK"
+clear_dir "$WORK"
+rm -f "$OUT/$NAME.vmx" "$OUT/$NAME.vmdk"
+mkdir -p "$WORK"
 
 ensure_base "$BASE"
 
@@ -192,5 +194,5 @@ run_cleanup
 
 make_vmdk "$RAW" "$OUT/$NAME.vmdk"
 write_vmx "$OUT/$NAME.vmx" "$NAME" debian12-64 efi "$MAC"
-rm -rf "$WORK"
+clear_dir "$WORK"
 log "built $OUT/$NAME.vmx"

@@ -69,8 +69,19 @@ unmount_root() {
   local root=$1 m
   sync
   for m in $(awk -v r="$(realpath "$root")" '$2 == r || index($2, r "/") == 1 {print $2}' /proc/self/mounts | sort -r); do
-    umount "$m"
+    umount "$m" || umount -l "$m"
   done
+}
+# rm -rf for a build folder, safe against mounts a killed build left behind (a chroot's /dev,
+# /proc, /sys bound inside it): unmounts them first, never crosses into another file system.
+clear_dir() {
+  local dir=$1
+  [ -e "$dir" ] || return 0
+  unmount_root "$dir" || true
+  if awk -v r="$(realpath "$dir")" '$2 == r || index($2, r "/") == 1 {found = 1} END {exit !found}' /proc/self/mounts; then
+    die "$dir still has mounts; unmount them first"
+  fi
+  rm -rf --one-file-system "$dir"
 }
 in_root() {
   local root=$1; shift
@@ -92,7 +103,8 @@ apt_in_root() {
 ensure_base() {
   local base=$1
   if [ -f "$base.done" ]; then return; fi
-  rm -rf "$base" && mkdir -p "$base" "$APT_CACHE"
+  clear_dir "$base"
+  mkdir -p "$base" "$APT_CACHE"
   log "debootstrap $SUITE (minbase) from $MIRROR"
   debootstrap --variant=minbase --cache-dir="$APT_CACHE" "$SUITE" "$base" "$MIRROR" >"$base.log" 2>&1 \
     || { tail -20 "$base.log" >&2; die "debootstrap failed (log: $base.log)"; }

@@ -66,7 +66,10 @@ public final class QemuBoot {
             Pattern.compile("Kernel panic - not syncing"),
             Pattern.compile("dracut: FATAL"),
             Pattern.compile("Failed to mount /sysroot"),
-            Pattern.compile("No bootable device"));
+            // the firmware found nothing to boot: SeaBIOS (on its debug port), OVMF (falls back to its shell)
+            Pattern.compile("No bootable device"),
+            Pattern.compile("Boot failed: not a bootable disk"),
+            Pattern.compile("starting Boot[0-9A-F]{4} \"EFI Internal Shell\""));
     private static final Pattern MARKER_LINE = Pattern.compile(Pattern.quote(TestGuest.MARKER) + "( [^\\r\\n]*)?");
 
     private QemuBoot() {}
@@ -165,6 +168,7 @@ public final class QemuBoot {
             while (System.nanoTime() < deadline) {
                 boolean exited = qemu.waitFor(500, TimeUnit.MILLISECONDS);
                 String text = read(console);
+                Path firmwareLog = spec.workDir().resolve("firmware.log");
                 Matcher m = MARKER_LINE.matcher(text);
                 if (m.find()) {
                     outcome = Outcome.MARKER;
@@ -173,6 +177,9 @@ public final class QemuBoot {
                     break;
                 }
                 failure = firstFailure(text);
+                if (failure == null) {
+                    failure = firstFailure(read(firmwareLog));
+                }
                 if (failure != null) {
                     outcome = Outcome.FAILED;
                     qemu.waitFor(2, TimeUnit.SECONDS); // a few more lines for the log

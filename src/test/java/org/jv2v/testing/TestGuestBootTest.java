@@ -28,7 +28,7 @@ class TestGuestBootTest {
         String before = Checksums.sha256(built.vmdk());
 
         BootResult r = QemuBoot.boot(BootSpec.vmwareLike(built, tmp));
-        System.err.printf("%s on pvscsi + vmxnet3: %s in %d s: %s%n", guest.id(), r.outcome(),
+        System.err.printf("%s on %s + vmxnet3: %s in %d s: %s%n", guest.id(), guest.vmwareBus(), r.outcome(),
                 r.elapsed().toSeconds(), r.marker());
 
         assertThat(r.outcome()).as(r.describe()).isEqualTo(Outcome.MARKER);
@@ -46,6 +46,8 @@ class TestGuestBootTest {
                 .withNic(NicModel.VIRTIO_NET, guest.mac(), null));
         System.err.printf("%s unconverted on virtio-blk: %s in %d s: %s%n", guest.id(), r.outcome(),
                 r.elapsed().toSeconds(), r.failure());
+        r.console().lines().filter(l -> l.contains("Warning") || l.contains("does not exist")).limit(8)
+                .forEach(l -> System.err.println("  | " + l.strip()));
 
         assertThat(r.outcome()).as(r.describe()).isEqualTo(Outcome.FAILED);
         // the kernel and its initramfs ran (the firmware found the disk), then dracut gave up on the root
