@@ -1,9 +1,11 @@
 package org.jv2v.cli;
 
 import org.jv2v.Jv2vException;
+import org.jv2v.pipeline.DiskTransfer;
 import picocli.CommandLine;
 
 import java.io.IOException;
+import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.NoSuchFileException;
@@ -25,15 +27,32 @@ public final class Main {
     }
 
     public static int run(String... args) {
+        return run(System.out, System.err, args);
+    }
+
+    /** Runs jv2v with its output going to {@code out} and {@code err} (tests use this). */
+    public static int run(PrintStream out, PrintStream err, String... args) {
+        return run(out, err, DiskTransfer.installed(), args);
+    }
+
+    static int run(PrintStream out, PrintStream err, DiskTransfer transfer, String... args) {
         boolean verbose = Arrays.stream(args).anyMatch(a -> a.equals("-v") || a.equals("--verbose")
                 || a.equals("-x"));
-        CommandLine cli = Jv2vCommand.commandLine();
-        cli.setExecutionExceptionHandler((ex, cmd, parsed) -> report(ex, verbose));
-        return cli.execute(args);
+        CommandLine cli = Jv2vCommand.commandLine(out, err, transfer);
+        cli.setExecutionExceptionHandler((ex, cmd, parsed) -> report(err, ex, verbose));
+        cli.setParameterExceptionHandler((ex, a) -> {
+            err.println("jv2v: error: " + ex.getMessage().replace('\n', ' ') + " (see jv2v --help)");
+            err.flush();
+            return EXIT_USAGE;
+        });
+        int code = cli.execute(args);
+        out.flush();
+        err.flush();
+        return code;
     }
 
     /** Prints the one-line error for {@code ex}; returns the exit code. */
-    static int report(Throwable ex, boolean verbose) {
+    static int report(PrintStream err, Throwable ex, boolean verbose) {
         Throwable t = ex instanceof UncheckedIOException u ? u.getCause() : ex;
         String line;
         int code = EXIT_ERROR;
@@ -49,12 +68,13 @@ public final class Main {
             line = "internal error (a bug in jv2v, please report it with the -v output): " + t;
             code = EXIT_BUG;
         }
-        System.err.println("jv2v: error: " + line.replace('\n', ' '));
+        err.println("jv2v: error: " + line.replace('\n', ' '));
         if (verbose) {
-            t.printStackTrace();
+            t.printStackTrace(err);
         } else if (code == EXIT_BUG) {
-            System.err.println("jv2v: rerun with -v for the stack trace");
+            err.println("jv2v: rerun with -v for the stack trace");
         }
+        err.flush();
         return code;
     }
 }

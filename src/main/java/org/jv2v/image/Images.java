@@ -3,6 +3,7 @@ package org.jv2v.image;
 import org.jv2v.BadInputException;
 import org.jv2v.image.vhd.VhdFormat;
 import org.jv2v.image.vhdx.VhdxFormat;
+import org.jv2v.image.vmdk.VmdkFormat;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -19,7 +20,7 @@ public final class Images {
     static final int PROBE_BYTES = 64 * 1024;
 
     /** Every known format; raw last, as the fallback that accepts anything. */
-    private static final List<ImageFormat> FORMATS = List.of(new VhdFormat(), new VhdxFormat());
+    private static final List<ImageFormat> FORMATS = List.of(new VmdkFormat(), new VhdFormat(), new VhdxFormat());
 
     private Images() {}
 

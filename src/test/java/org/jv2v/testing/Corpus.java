@@ -17,9 +17,23 @@ public final class Corpus {
         return Path.of(System.getProperty("jv2v.project.dir", ".")).toAbsolutePath().normalize();
     }
 
+    /**
+     * {@code shared/corpus} beside the project, or beside one of its parent folders (a git
+     * worktree lives one level deeper than the main checkout).
+     */
+    static Path locate() {
+        for (Path p = projectDir().getParent(); p != null; p = p.getParent()) {
+            Path c = p.resolve("shared").resolve("corpus");
+            if (Files.isDirectory(c)) {
+                return c;
+            }
+        }
+        return projectDir().resolveSibling("shared").resolve("corpus");
+    }
+
     /** {@code ../shared/corpus/SUB}, or the test is skipped. */
     public static Path require(String sub) {
-        Path dir = projectDir().resolveSibling("shared").resolve("corpus").resolve(sub);
+        Path dir = locate().resolve(sub);
         if (!Files.isDirectory(dir)) {
             String msg = "conformance corpus not found at " + dir + ": skipping";
             System.err.println("NOTICE: " + msg);

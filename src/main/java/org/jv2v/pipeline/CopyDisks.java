@@ -1,0 +1,33 @@
+package org.jv2v.pipeline;
+
+import org.jv2v.image.PathGuard;
+import org.jv2v.source.Sources;
+import org.jv2v.target.Target;
+import org.jv2v.target.TargetVm;
+
+import java.io.IOException;
+
+/** Stage 4: copy each disk through the disk engine (or say plainly that nothing was copied). */
+final class CopyDisks {
+    private CopyDisks() {}
+
+    static void run(ConversionRequest r, Target target, TargetVm t, DiskTransfer transfer, StageLog log)
+            throws IOException {
+        if (!target.writesDisks()) {
+            return;
+        }
+        if (!r.target().copyDisks()) {
+            if (!t.disks().isEmpty()) {
+                log.warn("--no-copy: no disk was copied; the metadata names "
+                        + t.disks().stream().map(d -> d.file().toString()).toList() + ", which do not exist");
+            }
+            return;
+        }
+        int n = t.disks().size();
+        PathGuard guard = Sources.guard(r.input(), r.inputs(), r.source());
+        for (TargetVm.TargetDisk d : t.disks()) {
+            log.stage("Copying disk " + (d.id() + 1) + "/" + n);
+            transfer.copy(d.source(), guard, d, r.target().preallocated(), (done, total) -> { });
+        }
+    }
+}

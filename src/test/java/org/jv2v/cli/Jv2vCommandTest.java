@@ -1,0 +1,102 @@
+package org.jv2v.cli;
+
+import org.jv2v.testing.Corpus;
+import org.jv2v.testing.Jv2vRun;
+import org.jv2v.testing.Tools;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The command line itself: version, help, man page, stage lines, machine-readable output, -i disk. */
+class Jv2vCommandTest {
+    private static final Path SAMPLE_VMX = Corpus.projectDir().resolve("samples/tiny/tiny.vmx");
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void versionAndHelp() {
+        Jv2vRun.Result v = Jv2vRun.ok("--version");
+        assertThat(v.stdout()).startsWith("jv2v ");
+        Jv2vRun.Result h = Jv2vRun.ok("--help");
+        assertThat(h.stdout()).contains("Usage: jv2v -i vmx", "--datastore", "--print-source", "--no-copy",
+                "Examples:", "Exit status:", "virtio");
+    }
+
+    /** Every option of the command is explained in the man page and the help. */
+    @Test
+    void manPageDocumentsEveryOption() throws Exception {
+        String man = Files.readString(Corpus.projectDir().resolve("doc/jv2v.1"));
+        CommandLine cli = Jv2vCommand.commandLine(new PrintStream(PrintStream.nullOutputStream()),
+                new PrintStream(PrintStream.nullOutputStream()), org.jv2v.pipeline.DiskTransfer.NOT_WIRED);
+        for (var opt : cli.getCommandSpec().options()) {
+            for (String name : opt.names()) {
+                assertThat(man).as("doc/jv2v.1 mentions " + name).contains(name.replace("-", "\\-"));
+            }
+            assertThat(opt.description()).as(opt.longestName() + " has a description").isNotEmpty();
+        }
+    }
+
+    @Test
+    void stageLinesAreTimestampedAndQuietHidesThem() throws Exception {
+        Path out = Files.createDirectories(dir.resolve("o"));
+        Jv2vRun.Result r = Jv2vRun.ok("-i", "vmx", SAMPLE_VMX.toString(), "-o", "null");
+        assertThat(r.stdout().lines().filter(l -> l.startsWith("["))).allMatch(l -> l.matches("\\[ *\\d+\\.\\d\\] .+"))
+                .anyMatch(l -> l.endsWith("Opening the source -i vmx " + SAMPLE_VMX))
+                .anyMatch(l -> l.endsWith("Initializing the target -o null"))
+                .anyMatch(l -> l.endsWith("Finishing off"));
+        Jv2vRun.Result q = Jv2vRun.ok("-q", "-i", "vmx", SAMPLE_VMX.toString(), "-o", "json", "-os", out.toString(),
+                "--no-copy");
+        assertThat(q.stdout()).isEmpty();
+        assertThat(q.stderr()).contains("jv2v: warning: --no-copy");
+        JsonNode json = JsonMapper.builder().build().readTree(Files.readString(out.resolve("tiny.json")));
+        assertThat(json.get("format").asString()).isEqualTo("jv2v");
+        assertThat(json.get("target").get("disks").get(0).get("file").asString()).isEqualTo(out.resolve("tiny-sda").toString());
+    }
+
+    @Test
+    void machineReadable() throws Exception {
+        assertThat(Jv2vRun.ok("--machine-readable").stdout()).contains("jv2v\n", "input:vmx\n", "output:json\n");
+        Jv2vRun.Result r = Jv2vRun.ok("-i", "vmx", SAMPLE_VMX.toString(), "--print-source", "--machine-readable");
+        JsonNode src = JsonMapper.builder().build().readTree(r.stdout());
+        assertThat(src.get("name").asString()).isEqualTo("tiny");
+        assertThat(src.get("annotation").asString()).isEqualTo("The jv2v sample guest\nits disk is built by samples/tiny/build.sh");
+        assertThat(src.get("disks").get(0).get("controller_model").asString()).isEqualTo("pvscsi");
+        assertThat(src.get("nics").get(0).get("mac_type").asString()).isEqualTo("generated");
+    }
+
+    @Test
+    void usageErrors() {
+        assertThat(Jv2vRun.run("-i", "vmx", SAMPLE_VMX.toString()).stderr())
+                .isEqualTo("jv2v: error: no output mode: use -o local|qemu|json|null, or --print-source (see jv2v --help)\n");
+        assertThat(Jv2vRun.run("-o", "local").exitCode()).isEqualTo(Main.EXIT_USAGE);
+        Jv2vRun.Result r = Jv2vRun.run("-i", "vmx", SAMPLE_VMX.toString(), "-o", "local");
+        assertThat(r.exitCode()).isEqualTo(Main.EXIT_ERROR);
+        assertThat(r.stderr()).contains("-o local: output folder was not given: use -os FOLDER");
+        assertThat(Jv2vRun.run("-i", "vmx", SAMPLE_VMX.toString(), "-o", "local", "-os", "/nonexistent/x").stderr())
+                .contains("output folder does not exist");
+    }
+
+    @Test
+    void bareDiskWithVirtV2vDefaults() throws Exception {
+        Tools.require("qemu-img");
+        Path img = dir.resolve("server1.qcow2");
+        Tools.run("qemu-img", "create", "-q", "-f", "qcow2", img.toString(), "1M");
+        Jv2vRun.Result r = Jv2vRun.ok("-q", "-i", "disk", img.toString(), "--print-source");
+        assertThat(r.stdout()).contains("    source name: server1\n", "hypervisor type: unknownhv\n",
+                "memory: 2147483648 (bytes)\n", "CPU features: acpi,apic,pae\n", "firmware: unknown\n",
+                "display: window\n", "disks:\n\t0\nremovable media:\n\nNICs:\n\tNetwork \"default\"\n");
+        Jv2vRun.Result j = Jv2vRun.ok("-q", "-i", "disk", img.toString(), "--print-source", "--machine-readable");
+        assertThat(j.stdout()).contains("\"format\" : \"qcow2\"");
+        assertThat(Jv2vRun.run("-i", "disk", dir.resolve("none.img").toString(), "--print-source").stderr())
+                .contains("none.img: no such file");
+    }
+}

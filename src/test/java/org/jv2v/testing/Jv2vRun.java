@@ -1,0 +1,38 @@
+package org.jv2v.testing;
+
+import org.jv2v.cli.Main;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+
+/** Runs jv2v in-process through {@link Main#run(PrintStream, PrintStream, String...)}, capturing its output. */
+public final class Jv2vRun {
+    private Jv2vRun() {}
+
+    public record Result(int exitCode, String stdout, String stderr) {
+        public String all() {
+            return stdout + stderr;
+        }
+    }
+
+    public static Result run(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code;
+        try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
+             PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
+            code = Main.run(o, e, args);
+        }
+        return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    /** Runs and fails with the output unless the exit code is 0. */
+    public static Result ok(String... args) {
+        Result r = run(args);
+        if (r.exitCode() != 0) {
+            throw new AssertionError("jv2v " + String.join(" ", args) + " exited " + r.exitCode() + "\n" + r.all());
+        }
+        return r;
+    }
+}
