@@ -159,7 +159,7 @@ IFACES
     "$root/etc/systemd/system/multi-user.target.wants/jv2v-boot-marker.service"
   rm -f "$root/usr/sbin/policy-rc.d" "$root/etc/resolv.conf"
   # No root password; the marker needs no login. Keep the tree's apt lists small.
-  rm -rf "$root/var/lib/apt/lists/"*_Packages "$root/var/cache/apt/"*.bin
+  rm -rf "$root/var/lib/apt/lists/"*_Packages "$root/var/cache/apt/"*.bin "$root/var/cache/apt/archives/"*.deb
 }
 
 # dracut in the guest, generic (not host-only: host-only would describe the build machine) but
