@@ -1,0 +1,26 @@
+package org.jv2v.convert.linux;
+
+import org.jv2v.testing.Jv2vRun;
+import org.junit.jupiter.api.Assumptions;
+
+/**
+ * The end-to-end conversion tests need jv2v's Linux converter, which lands separately from them:
+ * until jv2v advertises {@code convert:linux} among its capabilities ({@code jv2v
+ * --machine-readable}, as virt-v2v does), they are skipped with a visible notice rather than
+ * failing on a jv2v that only copies. Once it is advertised they run and can fail.
+ */
+final class ConverterPresent {
+    static final String CAPABILITY = "convert:linux";
+
+    private ConverterPresent() {}
+
+    static void require() {
+        Jv2vRun.Result r = Jv2vRun.ok("--machine-readable");
+        boolean present = r.stdout().lines().anyMatch(CAPABILITY::equals);
+        if (!present) {
+            String msg = "jv2v does not advertise " + CAPABILITY + " (no Linux converter yet)";
+            System.err.println("NOTICE: skipping: " + msg);
+            Assumptions.abort(msg);
+        }
+    }
+}
