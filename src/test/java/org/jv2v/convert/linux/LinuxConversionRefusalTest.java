@@ -80,6 +80,7 @@ class LinuxConversionRefusalTest {
             assertThat(files.toList()).as("stopped before copying or writing anything: " + desc).isEmpty();
         }
         assertThat(Checksums.of(vmx.getParent())).as("the source files are untouched").isEqualTo(before);
+        System.err.println(vmx.getFileName() + ": " + errors.getFirst());
         return new Refusal(r.exitCode(), errors.getFirst(), r.stdout(), r.stderr());
     }
 
