@@ -1,6 +1,7 @@
 package org.jv2v.fs;
 
 import org.jv2v.fs.ext.ExtFormat;
+import org.jv2v.fs.ntfs.NtfsFormat;
 import org.jv2v.fs.xfs.XfsFormat;
 import org.jv2v.image.BlockDevice;
 
@@ -10,7 +11,7 @@ import java.util.Optional;
 
 /** Every filesystem jv2v can read, and which of them a device holds. Add new formats to the list. */
 public final class FileSystems {
-    private static final List<FileSystemFormat> FORMATS = List.of(new ExtFormat(), new XfsFormat());
+    private static final List<FileSystemFormat> FORMATS = List.of(new ExtFormat(), new XfsFormat(), new NtfsFormat());
 
     private FileSystems() {}
 
