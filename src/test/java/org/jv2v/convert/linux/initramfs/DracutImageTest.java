@@ -4,7 +4,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.jv2v.convert.linux.kmod.Depmod;
 import org.jv2v.convert.linux.kmod.GuestKernel;
-import org.jv2v.convert.linux.kmod.Kmod;
 import org.jv2v.convert.linux.kmod.ModuleTree;
 import org.jv2v.testing.Run;
 import org.jv2v.testing.Tools;
@@ -42,8 +41,10 @@ class DracutImageTest {
         List<String> before = lsinitrd(original);
         assertThat(before).contains("usr/lib/udev/rules.d/80-drivers.rules").noneMatch(p -> p.contains("virtio_blk"));
 
-        InitramfsEditor.Result r = InitramfsEditor.addModules(Files.readAllBytes(original), original.toString(), guest,
-                Kmod.VIRTIO_MODULES);
+        VirtioInitramfs.Result r = VirtioInitramfs.addVirtio(Files.readAllBytes(original), original.toString(), guest);
+        assertThat(r.outcome()).isEqualTo(VirtioInitramfs.Outcome.ADDED);
+        assertThat(r.flavor()).isEqualTo(VirtioInitramfs.Flavor.DRACUT);
+        assertThat(r.loadsByAlias()).as("udev's 80-drivers.rules is in the image").isTrue();
         Path edited = tmp.resolve("initramfs-virtio.img");
         Files.write(edited, r.image());
 
