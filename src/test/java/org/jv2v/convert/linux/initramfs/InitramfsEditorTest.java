@@ -135,7 +135,8 @@ class InitramfsEditorTest {
         Path disk = BootDisk.make(tmp);
 
         var withEdit = BootDisk.boot(kernel, edited, disk);
-        var without = BootDisk.boot(kernel, original, disk);
+        // rootdelay: initramfs-tools waits 180 s for a missing root by default; 10 s shows the failure as well.
+        var without = BootDisk.boot(kernel, original, disk, "rootdelay=10");
         String good = withEdit.get();
         String bad = without.get();
 
