@@ -33,6 +33,8 @@ record Superblock(
         long icount,            // 0x80
         long ifree,             // 0x88
         long fdblocks,          // 0x90
+        int qflags,             // 0xb0 quota flags
+        long inoAlignment,      // 0xb4 inode chunk alignment in blocks
         int dirBlkLog,          // 0xc0
         int logSectLog,         // 0xc1
         long features2,         // 0xc8
@@ -92,6 +94,8 @@ record Superblock(
                 b.getLong(0x80),
                 b.getLong(0x88),
                 b.getLong(0x90),
+                u16(b, 0xb0),
+                u32(b, 0xb4),
                 u8(b, 0xc0),
                 u8(b, 0xc1),
                 u32(b, 0xc8),
