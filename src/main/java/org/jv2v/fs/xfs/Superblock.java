@@ -53,6 +53,7 @@ record Superblock(
     static final int VERSION_BORG = 0x4000; // ASCII case-insensitive names
     static final int VERSION_MOREBITS = 0x8000;
     static final long FEATURES2_FTYPE = 0x200;
+    static final long FEATURES2_ATTR2 = 0x08;
 
     static final long INCOMPAT_FTYPE = 0x1;
     static final long INCOMPAT_SPINODES = 0x2;
@@ -181,6 +182,11 @@ record Superblock(
     boolean hasFtype() {
         return isV5() ? (featuresIncompat & INCOMPAT_FTYPE) != 0
                 : (versionNum & VERSION_MOREBITS) != 0 && (features2 & FEATURES2_FTYPE) != 0;
+    }
+
+    /** Variable attribute fork offsets (always on v5). */
+    boolean hasAttr2() {
+        return isV5() || (versionNum & VERSION_MOREBITS) != 0 && (features2 & FEATURES2_ATTR2) != 0;
     }
 
     boolean hasLogV2() {

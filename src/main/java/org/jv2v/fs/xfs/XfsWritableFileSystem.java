@@ -412,13 +412,29 @@ public final class XfsWritableFileSystem implements WritableFileSystem {
 
     @Override
     public void create(String path, byte[] content, int mode, int uid, int gid) throws IOException {
+        create(path, content, mode, uid, gid, Map.of());
+    }
+
+    /**
+     * Creates a regular file with extended attributes (above all "security.selinux"), stored in
+     * the inode as the kernel stores a few small ones (a shortform attribute fork). Names need
+     * their namespace prefix: "security.", "trusted." or "user."; names and values of up to 255
+     * bytes that fit the inode together. Anything else is refused before the filesystem changes.
+     */
+    @Override
+    public void create(String path, byte[] content, int mode, int uid, int gid, Map<String, byte[]> xattrs)
+            throws IOException {
         Target t = split(path);
+        byte[] attrFork = shortformAttrs(path, xattrs);
         Inode parent = parentFor(t);
         edit(e -> {
             long ino = e.ialloc.allocate(e.agOfIno(parent.ino()));
             InodeEdit ie = initInode(e, ino, 0100000 | (mode & 07777), uid, gid, 1, Inode.FMT_EXTENTS);
             long blocks = blocksFor(content.length);
             List<long[]> runs = e.allocData(e.agOfIno(ino), blocks);
+            if (attrFork != null) {
+                putAttrFork(e, ie, attrFork, runs.size(), path);
+            }
             writeContent(runs, content);
             ie.nblocks(blocks);
             BlockMap.writeData(e, ie, extentsOf(runs), new BlockMap.Mapping(List.of(), List.of()));
@@ -426,6 +442,104 @@ public final class XfsWritableFileSystem implements WritableFileSystem {
             ie.dirty();
             link(e, parent, t, ino, DirEdit.FT_REG, false);
         });
+    }
+
+    /** XFS_BMDR_SPACE_CALC: bytes of a block map B+tree root in the inode with {@code recs} records. */
+    private static int bmdrSpace(int recs) {
+        return 4 + recs * 16;
+    }
+
+    /** The kernel's minimum records of a data (XFS_MINDBTPTRS) and attribute (XFS_MINABTPTRS) fork root. */
+    private static final int MIN_DATA_BTREE_PTRS = 3;
+    private static final int MIN_ATTR_BTREE_PTRS = 2;
+    static final int ATTRBIT = 0x0010;
+
+    /**
+     * The shortform attribute fork for {@code xattrs}: header (0x0 total size, 0x2 count), then per
+     * entry name length, value length, namespace flags, name and value. Null when there are none.
+     */
+    private byte[] shortformAttrs(String path, Map<String, byte[]> xattrs) {
+        if (xattrs.isEmpty()) {
+            return null;
+        }
+        if (!sb.isV5() && ((sb.versionNum() & ATTRBIT) == 0 || !sb.hasAttr2())) {
+            throw new Jv2vException(path + ": giving a new file extended attributes on this XFS v4 filesystem"
+                    + " (no file has any yet, or no attr2) is not supported");
+        }
+        var out = new java.io.ByteArrayOutputStream();
+        out.write(0);
+        out.write(0);
+        out.write(xattrs.size());
+        out.write(0);
+        if (xattrs.size() > 255) {
+            throw new Jv2vException(path + ": " + xattrs.size() + " extended attributes for a new file (at most 255)");
+        }
+        for (var x : new java.util.TreeMap<>(xattrs).entrySet()) {
+            String full = x.getKey();
+            int flags;
+            String name;
+            if (full.startsWith("security.")) {
+                flags = Attributes.FLAG_SECURE;
+                name = full.substring(9);
+            } else if (full.startsWith("trusted.")) {
+                flags = Attributes.FLAG_ROOT;
+                name = full.substring(8);
+            } else if (full.startsWith("user.")) {
+                flags = 0;
+                name = full.substring(5);
+            } else {
+                throw new Jv2vException(path + ": extended attribute \"" + full
+                        + "\" is not in a namespace this editor stores (security., trusted., user.)");
+            }
+            byte[] n = name.getBytes(StandardCharsets.UTF_8);
+            byte[] val = x.getValue();
+            if (n.length == 0 || n.length > 255 || val.length > 255) {
+                throw new Jv2vException(path + ": extended attribute \"" + full + "\" with a " + n.length
+                        + "-byte name and a " + val.length + "-byte value: only names of 1..255 and values of"
+                        + " up to 255 bytes are stored in the inode by this editor");
+            }
+            out.write(n.length);
+            out.write(val.length);
+            out.write(flags);
+            out.writeBytes(n);
+            out.writeBytes(val);
+        }
+        byte[] fork = out.toByteArray();
+        fork[0] = (byte) (fork.length >> 8);
+        fork[1] = (byte) fork.length;
+        return fork;
+    }
+
+    /**
+     * Gives a new inode its shortform attribute fork where the kernel puts a new file's security
+     * label (xfs_default_attroffset: 0xc4 bytes into a 512-byte inode's literal area, or the room
+     * of an attribute fork B+tree root from the end of a 256-byte one). Attributes too big for that
+     * get the most room the data fork can spare, as xfs_attr_shortform_bytesfit gives.
+     */
+    private void putAttrFork(Edit e, InodeEdit ie, byte[] fork, int dataExtents, String path) {
+        int litino = ie.literalSize();
+        int defaultOffset = sb.inodeSize() == 256 ? litino - bmdrSpace(MIN_ATTR_BTREE_PTRS)
+                : bmdrSpace(6 * MIN_ATTR_BTREE_PTRS);
+        int forkOff = defaultOffset >> 3;
+        if (litino - forkOff * 8 < fork.length || dataExtents * BmapExtent.SIZE > forkOff * 8) {
+            int dsize = Math.max(dataExtents * BmapExtent.SIZE, bmdrSpace(MIN_DATA_BTREE_PTRS));
+            int minForkOff = ((dsize + 7) & ~7) >> 3;
+            int maxForkOff = (litino - bmdrSpace(MIN_ATTR_BTREE_PTRS)) >> 3;
+            int offset = (litino - fork.length) >> 3;
+            if (offset >= minForkOff) {
+                forkOff = Math.min(offset, maxForkOff);
+            } else {
+                // too many data extents to sit beside the attributes: the data fork becomes a B+tree root
+                forkOff = ((bmdrSpace(MIN_DATA_BTREE_PTRS) + 7) & ~7) >> 3;
+            }
+            if (litino - forkOff * 8 < fork.length) {
+                throw e.unsupported(path + ": " + fork.length + " bytes of extended attributes, more than the inode"
+                        + " holds (" + (litino - forkOff * 8) + "), for a new file");
+            }
+        }
+        ie.b.put(InodeEdit.OFF_FORKOFF, (byte) forkOff);
+        ie.b.put(InodeEdit.OFF_AFORMAT, (byte) Inode.FMT_LOCAL);
+        ie.b.put(ie.attrForkOffset(), fork);
     }
 
     @Override
