@@ -327,7 +327,7 @@ public final class Overlay implements BlockDevice {
                             long s = Math.max(x.offset(), pos);
                             long t = Math.min(x.end(), stop);
                             if (t > s) {
-                                add(out, s, t - s, x.type());
+                                Extent.append(out, s, t - s, x.type());
                             }
                         }
                         long reached = Math.min(stop, b.getLast().end());
@@ -339,24 +339,13 @@ public final class Overlay implements BlockDevice {
                     continue;
                 }
                 long stop = Math.min(end, (cluster + 1) << CLUSTER_BITS);
-                add(out, pos, stop - pos, e == ZERO ? ExtentType.ZERO : ExtentType.DATA);
+                Extent.append(out, pos, stop - pos, e == ZERO ? ExtentType.ZERO : ExtentType.DATA);
                 pos = stop;
             }
         } finally {
             lock.readLock().unlock();
         }
         return out;
-    }
-
-    private static void add(List<Extent> out, long offset, long length, ExtentType type) {
-        if (!out.isEmpty()) {
-            Extent last = out.getLast();
-            if (last.type() == type && last.end() == offset) {
-                out.set(out.size() - 1, new Extent(last.offset(), last.length() + length, type));
-                return;
-            }
-        }
-        out.add(new Extent(offset, length, type));
     }
 
     @Override
