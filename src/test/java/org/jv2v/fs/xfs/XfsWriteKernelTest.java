@@ -2,6 +2,7 @@ package org.jv2v.fs.xfs;
 
 import org.jv2v.Jv2vException;
 import org.jv2v.fs.DirEntry;
+import org.jv2v.fs.FileStat;
 import org.jv2v.fs.FileSystems;
 import org.jv2v.fs.WritableFileSystem;
 import org.jv2v.testing.Checksums;
@@ -14,6 +15,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -64,11 +67,19 @@ class XfsWriteKernelTest {
         byte[] bigger = new byte[60 << 20];
         random.nextBytes(bigger);
         byte[] labelled = "[main]\nplugins=keyfile\n".getBytes(StandardCharsets.UTF_8);
+        List<Instant> bigTimes;
         try (FileDevice dev = FileDevice.openWritable(image);
              WritableFileSystem fs = FileSystems.probe(dev).orElseThrow().openWritable(dev)) {
             assertThat(fs).isInstanceOf(XfsWritableFileSystem.class);
             s.apply(fs);
+            FileStat before = fs.stat(BIG);
             fs.rewrite(BIG, bigger);
+            FileStat after = fs.stat(BIG);
+            assertThat(List.of(after.inode(), after.mode(), after.uid(), after.gid(), after.links()))
+                    .isEqualTo(List.of(before.inode(), before.mode(), before.uid(), before.gid(), before.links()));
+            assertThat(List.of(after.atime(), after.mtime(), after.ctime()))
+                    .as("timestamps of a rewritten file").isEqualTo(List.of(before.atime(), before.mtime(), before.ctime()));
+            bigTimes = List.of(before.mtime(), before.ctime());
             fs.create("/etc/labelled.conf", labelled, 0644, 0, 0, Map.of("security.selinux", ETC_LABEL));
             assertThat(fs.xattrs("/etc/labelled.conf")).containsOnlyKeys("security.selinux");
             assertThat(fs.xattrs("/etc/labelled.conf").get("security.selinux")).isEqualTo(ETC_LABEL);
@@ -86,6 +97,8 @@ class XfsWriteKernelTest {
         try (XfsMount m = XfsMount.readOnly(image, dir.resolve("mnt"))) {
             kernelSees(m, s);
             assertThat(Files.readAllBytes(m.path(BIG))).isEqualTo(bigger);
+            assertThat(Files.getLastModifiedTime(m.path(BIG)).toInstant()).isEqualTo(bigTimes.get(0));
+            assertThat(Files.getAttribute(m.path(BIG), "unix:ctime")).isEqualTo(FileTime.from(bigTimes.get(1)));
             assertThat(Files.readAllBytes(m.path("/etc/labelled.conf"))).isEqualTo(labelled);
             assertThat(m.xattr("/etc/labelled.conf", "security.selinux")).isEqualTo(new String(ETC_LABEL));
             assertThat(m.xattr("/etc/fstab", "security.selinux")).isEqualTo(new String(ETC_LABEL));
