@@ -29,7 +29,9 @@ class XfsWriteTest {
     static Stream<Config> configs() {
         return Stream.of(new Config("v5 defaults", List.of()),
                 new Config("v4", List.of("-m", "crc=0")),
-                new Config("v5 1k blocks 4k dir blocks", List.of("-b", "size=1024", "-n", "size=4096")));
+                new Config("v5 1k blocks 4k dir blocks", List.of("-b", "size=1024", "-n", "size=4096")),
+                // as RHEL 7's mkfs.xfs made them: no free inode B+tree, sparse inodes, reflink or bigtime
+                new Config("v5 as RHEL 7", List.of("-m", "finobt=0,reflink=0,bigtime=0,inobtcount=0", "-i", "sparse=0")));
     }
 
     @ParameterizedTest
@@ -44,8 +46,24 @@ class XfsWriteTest {
         XfsWriteChecks.repairClean(image);
         XfsWriteChecks.readBack(image, s);
         XfsWriteChecks.dbAgrees(image, s);
+        // every directory went on to the next form (a node directory stays one), as xfs_db sees them
+        long blockSize = Long.parseLong(XfsTools.field(XfsTools.db(image, "sb 0", "p blocksize"), "blocksize"));
+        List<String> forms = new ArrayList<>();
         for (String form : XfsEditScenario.FORMS) {
-            System.out.println(form + ": " + XfsTools.db(image, "path /forms/" + form, "print core.format core.size core.nextents"));
+            forms.add(formOf(image, "/forms/" + form, blockSize));
         }
+        assertThat(forms).isEqualTo(List.of("block", "leaf", "node", "node"));
+    }
+
+    /** A directory's form from its inode format and where its blocks lie (leaf at 32 GiB, free index at 64 GiB). */
+    static String formOf(Path image, String path, long blockSize) throws Exception {
+        if (XfsTools.field(XfsTools.db(image, "path " + path, "p core.format"), "core.format").startsWith("1")) {
+            return "short";
+        }
+        long maxOffset = 0;
+        for (long[] x : XfsTools.bmap(image, path, false)) {
+            maxOffset = Math.max(maxOffset, x[0] * blockSize);
+        }
+        return maxOffset >= 64L << 30 ? "node" : maxOffset >= 32L << 30 ? "leaf" : "block";
     }
 }
