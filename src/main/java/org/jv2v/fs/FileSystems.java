@@ -1,5 +1,6 @@
 package org.jv2v.fs;
 
+import org.jv2v.fs.btrfs.BtrfsFormat;
 import org.jv2v.fs.fat.FatFormat;
 import org.jv2v.image.BlockDevice;
 
@@ -13,6 +14,7 @@ import java.util.Optional;
  */
 public final class FileSystems {
     private static final List<FileSystemFormat> FORMATS = List.of(
+            new BtrfsFormat(),
             new FatFormat());
 
     private FileSystems() {}
