@@ -51,6 +51,7 @@ public final class BtrfsFileSystem implements FileSystem {
     private static final int EXTENT_CACHE = 32;
     static final long EMPTY_SUBVOL_DIR = 2;
     static final int S_IFMT = 0170000;
+    private static final byte[] ZEROS = new byte[64 * 1024];
 
     /** One subvolume (or snapshot), as {@code btrfs subvolume list} shows it. */
     public record Subvolume(long id, long parentId, String path, boolean readOnly, Optional<String> uuid) {}
@@ -508,8 +509,8 @@ public final class BtrfsFileSystem implements FileSystem {
     /** Fills {@code dst[pos .. pos + n)} (absolute, from dst's position) with file bytes {@code [at, at + n)}. */
     private void readRange(Ino f, long size, ByteBuffer dst, long at, int n) throws IOException {
         int base = dst.position();
-        for (int i = 0; i < n; i++) {
-            dst.put(base + i, (byte) 0); // holes, prealloc and the parts no extent covers read as zeros
+        for (int i = 0; i < n; i += ZEROS.length) { // holes, prealloc and what no extent covers read as zeros
+            dst.put(base + i, ZEROS, 0, Math.min(ZEROS.length, n - i));
         }
         if (n == 0) {
             return;
@@ -555,9 +556,7 @@ public final class BtrfsFileSystem implements FileSystem {
                 dst.put(to, it.leaf(), e.inlineOffset() + (int) inExtent, len);
                 return;
             }
-            byte[] buf = new byte[len];
-            v.read(e.diskBytenr() + e.offset() + inExtent, buf, 0, len);
-            dst.put(to, buf, 0, len);
+            v.read(e.diskBytenr() + e.offset() + inExtent, dst.slice(to, len));
             return;
         }
         byte[] plain = decompressed(it, e, where);

@@ -434,7 +434,14 @@ final class Volume {
 
     /** Reads {@code len} bytes at logical address {@code logical} (from the first copy on a device we have). */
     void read(long logical, byte[] dst, int off, int len) throws IOException {
+        read(logical, ByteBuffer.wrap(dst, off, len));
+    }
+
+    /** Fills {@code dst}'s remaining bytes from logical address {@code logical}. */
+    void read(long logical, ByteBuffer dst) throws IOException {
         long pos = logical;
+        int start = dst.position();
+        int len = dst.remaining();
         int done = 0;
         while (done < len) {
             List<ChunkMap.Copy> copies = chunks.copies(pos, len - done);
@@ -455,7 +462,7 @@ final class Volume {
                 throw BadInputException.of(name + ": data at logical 0x" + Long.toHexString(pos) + " maps to offset 0x"
                         + Long.toHexString(use.offset()) + ", past the end of " + d.describe());
             }
-            d.read(ByteBuffer.wrap(dst, off + done, n), use.offset());
+            d.read(dst.slice(start + done, n), use.offset());
             done += n;
             pos += n;
         }
