@@ -14,4 +14,12 @@ public interface FileSystemFormat {
 
     /** Opens read-only. */
     FileSystem open(BlockDevice device) throws IOException;
+
+    /**
+     * Opens for editing (see {@link WritableFileSystem}); formats that cannot edit say so with a
+     * {@link org.jv2v.Jv2vException}.
+     */
+    default WritableFileSystem openWritable(BlockDevice device) throws IOException {
+        throw new org.jv2v.Jv2vException(device.describe() + ": editing " + name() + " filesystems is not supported");
+    }
 }

@@ -1,7 +1,10 @@
 package org.jv2v.fs;
 
 import org.jv2v.fs.btrfs.BtrfsFormat;
+import org.jv2v.fs.ext.ExtFormat;
 import org.jv2v.fs.fat.FatFormat;
+import org.jv2v.fs.ntfs.NtfsFormat;
+import org.jv2v.fs.xfs.XfsFormat;
 import org.jv2v.image.BlockDevice;
 
 import java.io.IOException;
@@ -9,13 +12,13 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Every filesystem format jv2v reads, in probe order. Add new formats to the list. FAT comes
- * last: its boot sector has no magic number, only a BIOS parameter block that must make sense.
+ * Every filesystem jv2v can read, and which of them a device holds. Add new formats to the list.
+ * FAT comes last: its boot sector has no magic number, only a BIOS parameter block that must make
+ * sense.
  */
 public final class FileSystems {
-    private static final List<FileSystemFormat> FORMATS = List.of(
-            new BtrfsFormat(),
-            new FatFormat());
+    private static final List<FileSystemFormat> FORMATS = List.of(new ExtFormat(), new XfsFormat(), new NtfsFormat(),
+            new BtrfsFormat(), new FatFormat());
 
     private FileSystems() {}
 
@@ -23,7 +26,7 @@ public final class FileSystems {
         return FORMATS;
     }
 
-    /** The first format that recognises {@code device}, if any. */
+    /** The first format whose probe recognises the device, if any. */
     public static Optional<FileSystemFormat> probe(BlockDevice device) throws IOException {
         for (FileSystemFormat f : FORMATS) {
             if (f.probe(device)) {

@@ -1,8 +1,10 @@
 package org.jv2v.image;
 
 import org.jv2v.BadInputException;
+import org.jv2v.image.qcow2.Qcow2Format;
 import org.jv2v.image.vhd.VhdFormat;
 import org.jv2v.image.vhdx.VhdxFormat;
+import org.jv2v.image.vmdk.VmdkFormat;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -19,7 +21,8 @@ public final class Images {
     static final int PROBE_BYTES = 64 * 1024;
 
     /** Every known format; raw last, as the fallback that accepts anything. */
-    private static final List<ImageFormat> FORMATS = List.of(new VhdFormat(), new VhdxFormat());
+    private static final List<ImageFormat> FORMATS = List.of(new VmdkFormat(), new Qcow2Format(), new VhdFormat(),
+            new VhdxFormat());
 
     private Images() {}
 

@@ -1,0 +1,357 @@
+package org.jv2v.image.qcow2;
+
+import org.jv2v.BadInputException;
+import org.jv2v.image.BlockDevice;
+import org.jv2v.image.Extent;
+import org.jv2v.image.ExtentType;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Reading and block status for a qcow2 image, given its cluster mapping: shared by the read-only
+ * device (mapping from the file) and the writer (mapping from its tables in memory). Unallocated
+ * ranges fall through to the backing device, or read as zeros.
+ */
+abstract sealed class Qcow2Device implements BlockDevice permits Qcow2ReadDevice, Qcow2WriteDevice {
+    /** Guest clusters one {@link #blockStatus} call examines before returning what it has found. */
+    static final int STATUS_CLUSTERS_PER_CALL = 1 << 20;
+    /** Entries fetched from the mapping at a time. */
+    private static final int BATCH = 512;
+    private static final byte[] ZEROS = new byte[64 * 1024];
+
+    private static final int DATA = 0;
+    private static final int ZERO = 1;
+    private static final int UNALLOCATED = 2;
+    private static final int COMPRESSED = 3;
+
+    final Path file;
+    final FileChannel channel;
+    final Geometry geo;
+    final Compression compression;
+    /** The next layer down, or null. */
+    final BlockDevice backing;
+
+    Qcow2Device(Path file, FileChannel channel, Geometry geo, Compression compression, BlockDevice backing) {
+        this.file = file;
+        this.channel = channel;
+        this.geo = geo;
+        this.compression = compression;
+        this.backing = backing;
+    }
+
+    /**
+     * Fills {@code entries} (and, with extended L2 entries, {@code bitmaps}) with the L2 entries of
+     * guest clusters {@code [first, first + count)}, which lie in one L2 table; 0 where no table.
+     */
+    abstract void mapping(long first, int count, long[] entries, long[] bitmaps) throws IOException;
+
+    @Override
+    public long size() {
+        return geo.size();
+    }
+
+    @Override
+    public void read(ByteBuffer dst, long offset) throws IOException {
+        int len = dst.remaining();
+        checkRange(offset, len);
+        if (len == 0) {
+            return;
+        }
+        int base = dst.position();
+        ReadRun run = new ReadRun(dst, base - offset);
+        walk(offset, offset + len, run, Long.MAX_VALUE);
+        run.flush();
+        dst.position(base + len);
+    }
+
+    @Override
+    public List<Extent> blockStatus(long offset, long length) throws IOException {
+        long end = offset + Math.min(length, size() - Math.min(offset, size()));
+        checkRange(offset, end - offset);
+        List<Extent> out = new ArrayList<>();
+        if (end == offset) {
+            return out;
+        }
+        StatusRun run = new StatusRun(out);
+        walk(offset, end, run, STATUS_CLUSTERS_PER_CALL);
+        run.flush();
+        return out;
+    }
+
+    void checkRange(long offset, long len) {
+        if (offset < 0 || len < 0 || offset > size() || len > size() - offset) {
+            throw new IllegalArgumentException(describe() + ": access [" + offset + ", +" + len
+                    + ") outside size " + size());
+        }
+    }
+
+    /** The file's current size. */
+    long storedSize() throws IOException {
+        return channel.size();
+    }
+
+    /** Receives the pieces of a range in order: what each holds and where. */
+    private interface Visitor {
+        /** {@code where} is the host offset for DATA, the L2 entry for COMPRESSED. */
+        void piece(int kind, long guest, long length, long where) throws IOException;
+    }
+
+    /** Walks {@code [from, to)}, stopping early (at a cluster boundary) after {@code maxClusters}. */
+    private void walk(long from, long to, Visitor v, long maxClusters) throws IOException {
+        int cb = geo.clusterBits();
+        long cs = geo.clusterSize();
+        int perTable = geo.l2Entries();
+        long[] entries = new long[BATCH];
+        long[] bitmaps = geo.extendedL2() ? new long[BATCH] : null;
+        long sub = cs / Geometry.SUBCLUSTERS;
+        long pos = from;
+        long visited = 0;
+        while (pos < to && visited < maxClusters) {
+            long cluster = pos >>> cb;
+            long lastCluster = (to - 1) >>> cb;
+            int inTable = perTable - (int) (cluster & (perTable - 1));
+            int count = (int) Math.min(Math.min(inTable, BATCH), lastCluster - cluster + 1);
+            mapping(cluster, count, entries, bitmaps);
+            for (int i = 0; i < count; i++) {
+                long cStart = (cluster + i) << cb;
+                long s = Math.max(pos, cStart);
+                long t = Math.min(to, cStart + cs);
+                long e = entries[i];
+                long host = e & Geometry.OFFSET_MASK;
+                if ((e & Geometry.COMPRESSED) != 0) {
+                    v.piece(COMPRESSED, s, t - s, e);
+                } else if (bitmaps == null) {
+                    if ((e & Geometry.ZERO) != 0) {
+                        v.piece(ZERO, s, t - s, 0);
+                    } else if (host == 0) {
+                        v.piece(UNALLOCATED, s, t - s, 0);
+                    } else {
+                        v.piece(DATA, s, t - s, host + (s - cStart));
+                    }
+                } else {
+                    long bm = bitmaps[i];
+                    for (long p = s; p < t; ) {
+                        int j = (int) ((p - cStart) / sub);
+                        long q = Math.min(t, cStart + (j + 1) * sub);
+                        if ((bm >>> j & 1) != 0) {
+                            v.piece(DATA, p, q - p, host + (p - cStart));
+                        } else if ((bm >>> (32 + j) & 1) != 0) {
+                            v.piece(ZERO, p, q - p, 0);
+                        } else {
+                            v.piece(UNALLOCATED, p, q - p, 0);
+                        }
+                        p = q;
+                    }
+                }
+            }
+            pos = Math.min(to, (cluster + count) << cb);
+            visited += count;
+        }
+    }
+
+    /** Merges pieces into as few reads as possible and performs them into {@code dst}. */
+    private final class ReadRun implements Visitor {
+        private final ByteBuffer dst;
+        private final long shift; // dst index = guest + shift
+        private int kind = -1;
+        private long guest;
+        private long length;
+        private long host;
+
+        ReadRun(ByteBuffer dst, long shift) {
+            this.dst = dst;
+            this.shift = shift;
+        }
+
+        @Override
+        public void piece(int k, long g, long len, long where) throws IOException {
+            if (k == COMPRESSED) {
+                flush();
+                readCompressed(where, g, dst, (int) (g + shift), (int) len);
+                return;
+            }
+            if (k == kind && g == guest + length && (k != DATA || where == host + length)) {
+                length += len;
+                return;
+            }
+            flush();
+            kind = k;
+            guest = g;
+            length = len;
+            host = where;
+        }
+
+        void flush() throws IOException {
+            int at = (int) (guest + shift);
+            int n = (int) length;
+            switch (kind) {
+                case DATA -> readFully(dst.slice(at, n), host, guest);
+                case ZERO -> zero(dst, at, n);
+                case UNALLOCATED -> readBacking(dst, at, guest, n);
+                default -> {
+                    // nothing pending
+                }
+            }
+            kind = -1;
+        }
+    }
+
+    /** Merges pieces into extents; unallocated ranges take the backing device's status. */
+    private final class StatusRun implements Visitor {
+        private final List<Extent> out;
+        private int kind = -1;
+        private long guest;
+        private long length;
+
+        StatusRun(List<Extent> out) {
+            this.out = out;
+        }
+
+        @Override
+        public void piece(int k, long g, long len, long where) throws IOException {
+            int type = k == COMPRESSED ? DATA : k;
+            if (type == kind && g == guest + length) {
+                length += len;
+                return;
+            }
+            flush();
+            kind = type;
+            guest = g;
+            length = len;
+        }
+
+        void flush() throws IOException {
+            switch (kind) {
+                case DATA -> add(out, guest, length, ExtentType.DATA);
+                case ZERO -> add(out, guest, length, ExtentType.ZERO);
+                case UNALLOCATED -> backingStatus(out, guest, length);
+                default -> {
+                    // nothing pending
+                }
+            }
+            kind = -1;
+        }
+    }
+
+    private void backingStatus(List<Extent> out, long from, long len) throws IOException {
+        long end = from + len;
+        long covered = backing == null ? from : Math.max(from, Math.min(end, backing.size()));
+        for (long p = from; p < covered; ) {
+            List<Extent> part = backing.blockStatus(p, covered - p);
+            if (part.isEmpty()) {
+                throw new IOException(backing.describe() + ": block status returned nothing at offset " + p);
+            }
+            for (Extent e : part) {
+                long s = Math.max(p, e.offset());
+                long t = Math.min(covered, e.end());
+                if (t > s) {
+                    add(out, s, t - s, e.type());
+                    p = t;
+                }
+            }
+        }
+        if (covered < end) {
+            add(out, covered, end - covered, ExtentType.UNALLOCATED);
+        }
+    }
+
+    static void add(List<Extent> out, long offset, long length, ExtentType type) {
+        if (!out.isEmpty()) {
+            Extent last = out.getLast();
+            if (last.type() == type && last.end() == offset) {
+                out.set(out.size() - 1, new Extent(last.offset(), last.length() + length, type));
+                return;
+            }
+        }
+        out.add(new Extent(offset, length, type));
+    }
+
+    /** Reads guest {@code [guest, guest + n)} from the backing device, zeros beyond its end. */
+    private void readBacking(ByteBuffer dst, int at, long guest, int n) throws IOException {
+        int fromBacking = backing == null ? 0 : (int) Math.max(0, Math.min(n, backing.size() - guest));
+        if (fromBacking > 0) {
+            backing.read(dst.slice(at, fromBacking), guest);
+        }
+        zero(dst, at + fromBacking, n - fromBacking);
+    }
+
+    static void zero(ByteBuffer dst, int at, int n) {
+        for (int done = 0; done < n; ) {
+            int k = Math.min(ZEROS.length, n - done);
+            dst.put(at + done, ZEROS, 0, k);
+            done += k;
+        }
+    }
+
+    /** Reads exactly {@code dst.remaining()} bytes of the file at {@code host}. */
+    void readFully(ByteBuffer dst, long host, long guest) throws IOException {
+        long p = host;
+        while (dst.hasRemaining()) {
+            int r = channel.read(dst, p);
+            if (r < 0) {
+                throw new EOFException(file + ": unexpected end of file at offset 0x" + Long.toHexString(p)
+                        + " reading the data of guest offset 0x" + Long.toHexString(guest));
+            }
+            p += r;
+        }
+    }
+
+    /** Per-thread buffers and the last cluster decompressed, for reads of a compressed cluster in parts. */
+    private static final class Inflated {
+        Object owner;
+        long entry;
+        byte[] stored = new byte[0];
+        byte[] data = new byte[0];
+    }
+
+    private static final ThreadLocal<Inflated> INFLATED = ThreadLocal.withInitial(Inflated::new);
+
+    /** The cluster a compressed L2 entry describes, decompressed (valid until this thread's next call). */
+    byte[] decompressCluster(long entry, long guest) throws IOException {
+        int cs = geo.clusterSize();
+        Inflated c = INFLATED.get();
+        if (c.owner == this && c.entry == entry && c.data.length >= cs) {
+            return c.data;
+        }
+        long off = geo.compressedOffset(entry);
+        int len = geo.compressedLength(entry);
+        // The last sector may run past the end of the file: what is there is all of the stream.
+        long fileSize = storedSize();
+        int avail = (int) Math.max(0, Math.min(len, fileSize - off));
+        if (c.stored.length < len) {
+            c.stored = new byte[len];
+        }
+        if (c.data.length < cs) {
+            c.data = new byte[cs];
+        }
+        c.owner = null;
+        ByteBuffer in = ByteBuffer.wrap(c.stored, 0, avail);
+        readFully(in, off, guest);
+        try {
+            compression.decompress(c.stored, avail, c.data, cs);
+        } catch (Compression.CorruptDataException e) {
+            throw BadInputException.atOffset(file, "compressed cluster of guest offset 0x"
+                    + Long.toHexString(guest & -(long) cs), off, e.getMessage());
+        }
+        c.owner = this;
+        c.entry = entry;
+        return c.data;
+    }
+
+    private void readCompressed(long entry, long guest, ByteBuffer dst, int at, int n) throws IOException {
+        byte[] data = decompressCluster(entry, guest);
+        int inCluster = (int) (guest & (geo.clusterSize() - 1));
+        dst.put(at, data, inCluster, n);
+    }
+
+    @Override
+    public String describe() {
+        return file + " (qcow2)";
+    }
+}

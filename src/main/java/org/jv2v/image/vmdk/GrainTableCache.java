@@ -1,0 +1,67 @@
+package org.jv2v.image.vmdk;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The decoded grain tables of every sparse extent of one opened chain, least recently used first
+ * out, within a byte budget: memory stays bounded whatever the disk size (a 2 TiB hosted disk has
+ * 64k grain tables; a sequential copy needs one at a time).
+ */
+final class GrainTableCache {
+    /**
+     * 32 MiB of decoded tables: 8192 hosted tables (256 GiB of disk at 64 KiB grains) or 1024
+     * SEsparse/COWD tables, far more than any access pattern revisits, well under the 256 MiB goal.
+     */
+    static final long BUDGET_BYTES = 32L << 20;
+
+    private record Key(int extent, int table) {}
+
+    private final Map<Key, long[]> tables = new LinkedHashMap<>(256, 0.75f, true);
+    private final AtomicInteger ids = new AtomicInteger();
+    private final long budget;
+    private long used;
+
+    GrainTableCache() {
+        this(BUDGET_BYTES);
+    }
+
+    GrainTableCache(long budget) {
+        this.budget = budget;
+    }
+
+    int newExtentId() {
+        return ids.incrementAndGet();
+    }
+
+    synchronized long[] get(int extent, int table) {
+        return tables.get(new Key(extent, table));
+    }
+
+    synchronized void put(int extent, int table, long[] entries) {
+        if (tables.put(new Key(extent, table), entries) == null) {
+            used += 8L * entries.length + 64;
+        }
+        var it = tables.entrySet().iterator();
+        while (used > budget && it.hasNext()) {
+            used -= 8L * it.next().getValue().length + 64;
+            it.remove();
+        }
+    }
+
+    synchronized void drop(int extent) {
+        var it = tables.entrySet().iterator();
+        while (it.hasNext()) {
+            var e = it.next();
+            if (e.getKey().extent() == extent) {
+                used -= 8L * e.getValue().length + 64;
+                it.remove();
+            }
+        }
+    }
+
+    synchronized long usedBytes() {
+        return used;
+    }
+}
