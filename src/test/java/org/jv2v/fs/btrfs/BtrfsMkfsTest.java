@@ -90,6 +90,24 @@ class BtrfsMkfsTest {
         }
     }
 
+    /**
+     * btrfstune -m changes the fsid but leaves the tree blocks stamped with the old one, kept as
+     * metadata_uuid (incompat METADATA_UUID): blkid shows the new fsid, the trees still read.
+     */
+    @Test
+    void changedFsidWithMetadataUuid() throws Exception {
+        Tools.require("btrfstune");
+        Path img = tmp.resolve("tuned.img");
+        Files.copy(IMAGES.get("crc32c"), img);
+        Run.checked(List.of("btrfstune", "-m", img.toString()));
+        Map<String, String> blkid = BtrfsTools.blkid(img);
+        try (FileDevice dev = FileDevice.open(img); BtrfsFileSystem fs = BtrfsFileSystem.open(dev);
+             FileDevice old = FileDevice.open(IMAGES.get("crc32c")); BtrfsFileSystem before = BtrfsFileSystem.open(old)) {
+            assertThat(fs.uuid()).contains(blkid.get("UUID")).isNotEqualTo(before.uuid());
+            BtrfsSourceTree.assertSame(src, fs, "", false);
+        }
+    }
+
     /** The 4 KiB-node image has a multi-level FS tree, so the walks go through interior nodes. */
     @Test
     void smallNodesMakeADeepTree() throws Exception {
