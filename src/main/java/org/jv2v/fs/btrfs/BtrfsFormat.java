@@ -35,6 +35,22 @@ public final class BtrfsFormat implements FileSystemFormat {
         return BtrfsFileSystem.open(device);
     }
 
+    /**
+     * What a device's superblock says about the filesystem it belongs to, so that the devices of a
+     * multi-device filesystem can be grouped (same fsid) before {@link #open(List)}.
+     *
+     * @param fsid       the filesystem UUID, as blkid prints it
+     * @param devId      this device's number within the filesystem
+     * @param numDevices how many devices the filesystem has
+     */
+    public record Member(String fsid, long devId, long numDevices) {}
+
+    /** Reads and checks the superblock of one device (a {@link org.jv2v.BadInputException} if damaged). */
+    public static Member member(BlockDevice device) throws IOException {
+        Superblock sb = Volume.readSuperblock(device);
+        return new Member(Superblock.uuidString(sb.fsid()), sb.devId(), sb.numDevices());
+    }
+
     /** Opens a filesystem spread over several devices (all of them, in any order). */
     public BtrfsFileSystem open(List<BlockDevice> devices) throws IOException {
         return BtrfsFileSystem.open(devices);

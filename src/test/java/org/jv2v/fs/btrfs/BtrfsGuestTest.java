@@ -357,6 +357,11 @@ class BtrfsGuestTest {
     @Test
     void raid0OverTwoDevices() throws Exception {
         try (FileDevice a = FileDevice.open(raid0[0]); FileDevice b = FileDevice.open(raid0[1])) {
+            BtrfsFormat.Member ma = BtrfsFormat.member(a);
+            BtrfsFormat.Member mb = BtrfsFormat.member(b);
+            assertThat(ma.fsid()).isEqualTo(mb.fsid()).isEqualTo(BtrfsTools.blkid(raid0[0]).get("UUID"));
+            assertThat(List.of(ma.devId(), mb.devId())).containsExactlyInAnyOrder(1L, 2L);
+            assertThat(ma.numDevices()).isEqualTo(2);
             try (BtrfsFileSystem fs = new BtrfsFormat().open(List.<BlockDevice>of(b, a))) {
                 assertThat(fs.label()).contains("stripes");
                 assertSameTree(src.resolve("zstd"), fs, "/zstd");
