@@ -29,6 +29,7 @@ import java.util.concurrent.Callable;
  * command line into a {@link ConversionRequest}; the {@link Pipeline} does the work.
  */
 @Command(name = "jv2v", versionProvider = Jv2vCommand.Version.class, sortOptions = false,
+        subcommands = {ImageCommand.class},
         usageHelpAutoWidth = true,
         headerHeading = "", synopsisHeading = "Usage: ",
         customSynopsis = {
@@ -36,6 +37,7 @@ import java.util.concurrent.Callable;
             "       jv2v -i ova GUEST.ova|FOLDER -o qemu -os FOLDER [OPTIONS]",
             "       jv2v -i disk IMAGE... -o json -os FOLDER [OPTIONS]",
             "       jv2v -i libvirtxml DOMAIN.xml --print-source",
+            "       jv2v inspect [-i disk|vmx|ova|libvirtxml] SOURCE... [--format xml|json]",
         },
         description = {"",
             "Converts a VMware guest (.vmx with its .vmdk disks, or an OVA/OVF) to run on KVM. The source is",
@@ -163,6 +165,7 @@ final class Jv2vCommand implements Callable<Integer> {
 
     static CommandLine commandLine(PrintStream out, PrintStream err, DiskTransfer transfer) {
         CommandLine cli = new CommandLine(new Jv2vCommand(out, err, transfer));
+        cli.addSubcommand("inspect", new InspectCommand(out, err));
         cli.setCaseInsensitiveEnumValuesAllowed(true);
         cli.setPosixClusteredShortOptionsAllowed(false);
         cli.setOut(new java.io.PrintWriter(out, true));

@@ -1,18 +1,20 @@
 package org.jv2v.pipeline;
 
+import org.jv2v.fs.ByteRange;
 import org.jv2v.image.PathGuard;
 import org.jv2v.source.Sources;
 import org.jv2v.target.Target;
 import org.jv2v.target.TargetVm;
 
 import java.io.IOException;
+import java.util.List;
 
 /** Stage 4: copy each disk through the disk engine (or say plainly that nothing was copied). */
 final class CopyDisks {
     private CopyDisks() {}
 
-    static void run(ConversionRequest r, Target target, TargetVm t, DiskTransfer transfer, StageLog log)
-            throws IOException {
+    static void run(ConversionRequest r, Target target, TargetVm t, DiskTransfer transfer,
+                    List<List<ByteRange>> unused, StageLog log) throws IOException {
         if (!target.writesDisks()) {
             return;
         }
@@ -27,7 +29,8 @@ final class CopyDisks {
         PathGuard guard = Sources.guard(r.input(), r.inputs(), r.source());
         for (TargetVm.TargetDisk d : t.disks()) {
             log.stage("Copying disk " + (d.id() + 1) + "/" + n);
-            transfer.copy(d.source(), guard, d, r.target().preallocated(), (done, total) -> { });
+            List<ByteRange> skip = d.source().id() < unused.size() ? unused.get(d.source().id()) : List.of();
+            transfer.copy(d.source(), guard, d, r.target().preallocated(), skip, (done, total) -> { });
         }
     }
 }

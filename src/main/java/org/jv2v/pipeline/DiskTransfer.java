@@ -37,6 +37,16 @@ public interface DiskTransfer {
     void copy(SourceDisk source, PathGuard guard, TargetDisk target, boolean preallocated, Progress progress)
             throws IOException;
 
+    /**
+     * As {@link #copy(SourceDisk, PathGuard, TargetDisk, boolean, Progress)}, told which byte ranges
+     * of the source no filesystem uses ({@code unused}: sorted, disjoint, from inspection): they need
+     * not be read and may be written as zeros. An engine that cannot skip copies everything.
+     */
+    default void copy(SourceDisk source, PathGuard guard, TargetDisk target, boolean preallocated,
+                      java.util.List<org.jv2v.fs.ByteRange> unused, Progress progress) throws IOException {
+        copy(source, guard, target, preallocated, progress);
+    }
+
     DiskTransfer NOT_WIRED = new DiskTransfer() {
         @Override
         public boolean available() {

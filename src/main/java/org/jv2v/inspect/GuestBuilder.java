@@ -1,0 +1,122 @@
+package org.jv2v.inspect;
+
+import org.jv2v.fs.FileSystem;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
+
+/**
+ * Turns what was learnt about a root filesystem into its {@link GuestInfo}: mounts the guest's
+ * other filesystems as its fstab says (read-only, in a {@link GuestFiles} view) and reads what needs
+ * the whole tree (packages, kernels, boot loader, init, network).
+ */
+final class GuestBuilder {
+    private GuestBuilder() {}
+
+    static GuestInfo build(String rootDevice, OsData d, Map<String, FileSystem> opened,
+                           Map<String, FilesystemInfo> infos, FirmwareInfo firmware, InspectOptions options) {
+        List<String> notes = new ArrayList<>(d.notes);
+        GuestFiles tree = mount(rootDevice, d, opened, notes);
+        boolean linux = "linux".equals(d.osType);
+        boolean windows = "windows".equals(d.osType);
+
+        List<MountPoint> mountpoints = new ArrayList<>();
+        List<FilesystemInfo> filesystems = new ArrayList<>();
+        if (d.fstab == null || d.fstab.isEmpty()) {
+            mountpoints.add(new MountPoint("/", rootDevice));
+            filesystems.add(info(rootDevice, infos));
+        } else {
+            for (Fstab.Entry e : d.fstab) {
+                if (e.mountPoint().startsWith("/")) {
+                    mountpoints.add(new MountPoint(e.mountPoint(), e.device()));
+                }
+                filesystems.add(info(e.device(), infos));
+            }
+        }
+        mountpoints.sort(Inspector.MOUNT_ORDER);
+        filesystems.sort(Comparator.comparing(FilesystemInfo::device));
+
+        Optional<String> packageFormat = linux ? LinuxRoot.packageFormat(d.distro) : Optional.empty();
+        Optional<String> packageManagement = Optional.empty();
+        List<Application> apps = List.of();
+        List<Kernel> kernels = List.of();
+        Optional<Bootloader> bootloader = Optional.empty();
+        String init = windows ? "windows" : "unknown";
+        List<NetworkConfig> network = windows ? List.of(new NetworkConfig("windows", "HKLM\\SYSTEM")) : List.of();
+        if (linux) {
+            packageManagement = guard(notes, "package manager", Optional.empty(),
+                    () -> LinuxRoot.packageManagement(d.distro, d.major(), tree));
+            if (options.applications()) {
+                apps = guard(notes, "applications", List.of(), () -> Packages.list(tree, packageFormat.orElse(null), notes));
+            }
+            kernels = guard(notes, "kernels", List.of(), () -> LinuxSystem.kernels(tree, notes));
+            bootloader = guard(notes, "boot loader", Optional.empty(), () -> LinuxSystem.bootloader(tree, firmware.kind()));
+            init = guard(notes, "init system", "unknown", () -> LinuxSystem.initSystem(tree));
+            network = guard(notes, "network configuration", List.of(), () -> LinuxSystem.network(tree));
+        }
+        Optional<WindowsInfo> win = Optional.empty();
+        if (windows) {
+            if (options.applications()) {
+                apps = guard(notes, "applications", List.of(), () -> WindowsRoot.applications(tree, d, notes));
+            }
+            win = guard(notes, "services", Optional.empty(), () -> WindowsRoot.info(tree, d, notes));
+        }
+        List<DriveMapping> drives = new ArrayList<>(d.driveMappings);
+        drives.sort(Comparator.comparing(m -> m.letter().toLowerCase(java.util.Locale.ROOT)));
+        return new GuestInfo(rootDevice, d.osType, Optional.ofNullable(d.distro), Optional.ofNullable(d.productName),
+                Optional.ofNullable(d.productVariant), d.major(), d.minor(), Optional.ofNullable(d.arch),
+                Optional.ofNullable(d.hostname), packageFormat, packageManagement,
+                Osinfo.of(d.osType, d.distro, d.major(), d.minor(), d.productName, d.productVariant),
+                mountpoints, filesystems, apps, kernels, bootloader, init, network, win, drives, notes);
+    }
+
+    /** The root at "/", and every other fstab filesystem jv2v could open at its mount point. */
+    static GuestFiles mount(String rootDevice, OsData d, Map<String, FileSystem> opened, List<String> notes) {
+        List<GuestFiles.Mount> mounts = new ArrayList<>();
+        mounts.add(new GuestFiles.Mount("/", opened.get(rootDevice), ""));
+        if (d.fstab != null) {
+            for (Fstab.Entry e : d.fstab) {
+                if (!e.mountPoint().startsWith("/") || e.mountPoint().equals("/")) {
+                    continue;
+                }
+                FileSystem fs = opened.get(e.device());
+                if (fs == null) {
+                    if (!e.vfsType().equals("swap")) {
+                        notes.add(e.mountPoint() + " (" + e.device() + "): not mounted: jv2v could not open it");
+                    }
+                    continue;
+                }
+                mounts.add(new GuestFiles.Mount(e.mountPoint(), fs, e.subvolume().map(s -> s.startsWith("/") ? s : "/" + s)
+                        .orElse("")));
+            }
+        }
+        return GuestFiles.of(mounts);
+    }
+
+    private static FilesystemInfo info(String device, Map<String, FilesystemInfo> infos) {
+        FilesystemInfo i = infos.get(device);
+        return i != null ? i : new FilesystemInfo(device, "unknown", Optional.empty(), Optional.empty(),
+                OptionalInt.empty(), false, Optional.of("no such device"), OptionalLong.empty(), OptionalLong.empty());
+    }
+
+    @FunctionalInterface
+    interface Step<T> {
+        T run() throws IOException;
+    }
+
+    /** One inspection step: a failure becomes a note and {@code fallback}, never the end of inspection. */
+    static <T> T guard(List<String> notes, String what, T fallback, Step<T> step) {
+        try {
+            return step.run();
+        } catch (IOException | RuntimeException e) {
+            notes.add(what + ": not read: " + Inspector.message(e));
+            return fallback;
+        }
+    }
+}

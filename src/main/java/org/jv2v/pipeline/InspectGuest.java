@@ -1,0 +1,80 @@
+package org.jv2v.pipeline;
+
+import org.jv2v.Jv2vException;
+import org.jv2v.inspect.GuestInfo;
+import org.jv2v.inspect.InspectOptions;
+import org.jv2v.inspect.Inspection;
+import org.jv2v.inspect.Inspector;
+import org.jv2v.model.SourceVm;
+import org.jv2v.source.Sources;
+
+import java.io.IOException;
+import java.util.Optional;
+
+/**
+ * "Inspecting the overlay": opens the source's disks read-only and finds the operating system on
+ * them. jv2v does not convert guests yet, so a guest it cannot inspect (disks missing with
+ * --no-copy, an unknown layout, no OS at all) is a warning here, not the error virt-v2v makes of it.
+ */
+final class InspectGuest {
+    private InspectGuest() {}
+
+    /** The opened disks and what is on them; closing closes the disks. */
+    record Inspected(GuestDisks disks, Inspection inspection) implements AutoCloseable {
+        Optional<GuestInfo> root() {
+            return inspection.firstRoot();
+        }
+
+        @Override
+        public void close() throws IOException {
+            disks.close();
+        }
+    }
+
+    static Optional<Inspected> run(ConversionRequest r, SourceVm vm, StageLog log) {
+        log.stage("Inspecting the overlay");
+        GuestDisks disks;
+        try {
+            disks = GuestDisks.open(vm, Sources.guard(r.input(), r.inputs(), r.source()));
+        } catch (IOException | Jv2vException e) {
+            log.warn("cannot inspect the guest: " + message(e) + "; continuing without inspection");
+            return Optional.empty();
+        }
+        Inspection in;
+        try {
+            in = Inspector.inspect(disks.devices(), InspectOptions.defaults());
+        } catch (IOException | Jv2vException e) {
+            log.warn("cannot inspect the guest: " + message(e) + "; continuing without inspection");
+            closeQuietly(disks);
+            return Optional.empty();
+        }
+        in.notes().forEach(n -> log.debug("inspection: " + n));
+        if (in.roots().isEmpty()) {
+            log.warn("no operating system was found on the guest's disks; nothing in the guest will be checked");
+        } else {
+            for (GuestInfo g : in.roots()) {
+                log.detail(g.root() + ": " + g.describe() + " (" + g.type() + "/" + g.distro().orElse("unknown") + ", "
+                        + g.arch().orElse("unknown arch") + ")");
+                g.notes().forEach(n -> log.debug("inspection: " + g.root() + ": " + n));
+            }
+            log.detail("firmware: " + in.firmware().kind().name().toLowerCase(java.util.Locale.ROOT));
+            if (in.roots().size() > 1) {
+                log.warn("several operating systems were found (" + String.join(", ",
+                        in.roots().stream().map(GuestInfo::root).toList()) + "): using the first");
+            }
+        }
+        return Optional.of(new Inspected(disks, in));
+    }
+
+    private static String message(Exception e) {
+        return e.getMessage() == null ? e.toString() : e.getMessage();
+    }
+
+    private static void closeQuietly(GuestDisks d) {
+        try {
+            d.close();
+        } catch (IOException e) {
+            // a read-only close cannot lose anything
+        }
+    }
+}
