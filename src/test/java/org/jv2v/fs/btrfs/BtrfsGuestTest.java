@@ -49,6 +49,7 @@ class BtrfsGuestTest {
     static Path img;
     static Path[] raid0;
     static Path[] raid10;
+    static Path parts;
     static String gfOut;
     static String dump;
 
@@ -132,12 +133,53 @@ class BtrfsGuestTest {
                 "mount /dev/sdd /",
                 "copy-in " + s + "/zstd /",
                 "umount /",
+                "echo ==IDS==",
+                "vfs-type /dev/sdh1", "vfs-label /dev/sdh1", "vfs-uuid /dev/sdh1",
+                "vfs-type /dev/sdh2", "vfs-label /dev/sdh2", "vfs-uuid /dev/sdh2",
+                "vfs-type /dev/sdh3", "vfs-label /dev/sdh3", "vfs-uuid /dev/sdh3",
+                "vfs-type /dev/sda", "vfs-label /dev/sda", "vfs-uuid /dev/sda",
+                "echo ==IDSEND==",
                 "");
+        parts = partitionedDisk();
         List<Path> disks = new ArrayList<>(List.of(img));
         disks.addAll(List.of(raid0));
         disks.addAll(List.of(raid10));
+        disks.add(parts);
         gfOut = BtrfsTools.guestfish(script, disks.toArray(Path[]::new));
         dump = BtrfsTools.dumpTree(img);
+    }
+
+    /**
+     * A GPT disk as a guest has it: an EFI system partition (FAT32, made by mkfs.fat, filled by
+     * mcopy), a btrfs made by mkfs.btrfs --rootdir, and a FAT16 data partition. Each filesystem is
+     * made in its own file and copied to its partition's offset (the host kernel has no loop
+     * partitions to mkfs on).
+     */
+    private static Path partitionedDisk() throws Exception {
+        Tools.require("sgdisk", "mkfs.fat", "mcopy", "mkfs.btrfs");
+        Path disk = sparse("parts.img", 240);
+        Run.checked(List.of("sgdisk", "-n", "1:2048:+40M", "-t", "1:ef00", "-n", "2:0:+170M", "-t", "2:8300",
+                "-n", "3:0:+20M", "-t", "3:0700", disk.toString()));
+        Path esp = tmp.resolve("esp.img");
+        Run.checked(List.of("mkfs.fat", "-F", "32", "-s", "1", "-n", "ESP VOL", "-i", "1A2B3C4D", "-C",
+                esp.toString(), Integer.toString(40 * 1024)));
+        Path efi = Files.createDirectories(tmp.resolve("esp/EFI/debian"));
+        Files.write(efi.resolve("grubx64.efi"), BtrfsSourceTree.bytes(new Random(8), 300_000));
+        Run.Result r = Run.run(List.of("mcopy", "-s", "-i", esp.toString(), tmp.resolve("esp/EFI").toString(), "::/"),
+                null, Map.of("MTOOLS_SKIP_CHECK", "1"), 60);
+        assertThat(r.exitCode()).as("mcopy: %s", r.stderr()).isZero();
+        Path data = tmp.resolve("data.img");
+        Run.checked(List.of("mkfs.fat", "-F", "16", "-n", "DATA16", "-C", data.toString(), Integer.toString(20 * 1024)));
+        Path root = Files.createDirectories(tmp.resolve("partroot/etc"));
+        Files.writeString(root.resolve("hostname"), "btrfs-guest\n");
+        Path btrfs = BtrfsTools.mkfs(tmp.resolve("part-btrfs.img"), 170, tmp.resolve("partroot"), "-L", "root fs");
+        long sector = 2048;
+        for (Path p : List.of(esp, btrfs, data)) {
+            Run.checked(List.of("dd", "if=" + p, "of=" + disk, "bs=512", "seek=" + sector, "conv=notrunc,sparse",
+                    "status=none"));
+            sector += Files.size(p) / 512;
+        }
+        return disk;
     }
 
     private static Path sparse(String name, int mib) throws Exception {
@@ -398,6 +440,40 @@ class BtrfsGuestTest {
             for (FileDevice d : devs) {
                 d.close();
             }
+        }
+    }
+
+    /**
+     * Inspection finds btrfs and FAT inside partitions through the FileSystems registry, and names
+     * their type, label and UUID as libguestfs does (vfs-type, vfs-label, vfs-uuid: what
+     * virt-inspector prints); the filesystems it opened read their files at the partitions' offsets.
+     */
+    @Test
+    void inspectionProbesPartitionsAsLibguestfsNamesThem() throws Exception {
+        String ids = gfOut.substring(gfOut.indexOf("==IDS==") + 8, gfOut.indexOf("==IDSEND=="));
+        List<String> lines = ids.lines().toList();
+        assertThat(lines).as("guestfish printed type, label and uuid of 4 filesystems").hasSize(12);
+        List<String> seen = new ArrayList<>();
+        try (FileDevice whole = FileDevice.open(img); FileDevice disk = FileDevice.open(parts)) {
+            var inspection = org.jv2v.inspect.Inspector.inspect(List.of(disk, whole),
+                    org.jv2v.inspect.InspectOptions.defaults());
+            for (String dev : List.of("/dev/sda1", "/dev/sda2", "/dev/sda3", "/dev/sdb")) {
+                var info = inspection.volume(dev).orElseThrow().info();
+                seen.add(info.type());
+                seen.add(info.label().orElse(""));
+                seen.add(info.uuid().orElse(""));
+            }
+            assertThat(seen).containsExactlyElementsOf(lines);
+            assertThat(seen).containsSubsequence("vfat", "ESP VOL", "1A2B-3C4D", "btrfs", "root fs", "vfat", "DATA16",
+                    "btrfs", "guestvol");
+            FileSystem esp = inspection.volume("/dev/sda1").orElseThrow().fs().orElseThrow();
+            assertThat(esp.readAll("/EFI/debian/grubx64.efi", 1 << 20))
+                    .isEqualTo(BtrfsSourceTree.bytes(new Random(8), 300_000));
+            FileSystem root = inspection.volume("/dev/sda2").orElseThrow().fs().orElseThrow();
+            assertThat(root).isInstanceOf(BtrfsFileSystem.class);
+            assertThat(root.readAll("/etc/hostname", 100)).isEqualTo("btrfs-guest\n".getBytes());
+            assertThat(root.usedRanges().getLast().end()).as("used map within the partition")
+                    .isLessThanOrEqualTo(170L << 20);
         }
     }
 
