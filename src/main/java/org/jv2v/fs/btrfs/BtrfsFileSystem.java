@@ -647,7 +647,8 @@ public final class BtrfsFileSystem implements FileSystem {
     /**
      * Every byte range of {@code device} (one of the filesystem's devices) that the filesystem
      * uses: the first MiB (boot loader area and primary superblock), the superblock mirrors, all of
-     * every SYSTEM chunk, and the physical copies of every extent the extent tree records
+     * every SYSTEM chunk, all of every RAID5/6 chunk (not mapped by jv2v), and the physical copies
+     * of every extent the extent tree records
      * (EXTENT_ITEM for data and old-style metadata, METADATA_ITEM for tree blocks). When a log
      * tree is present its blocks and the data it references are not in the extent tree yet, so
      * then every allocated chunk counts as used.

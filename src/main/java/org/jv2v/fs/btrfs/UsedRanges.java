@@ -37,7 +37,7 @@ final class UsedRanges {
         }
         boolean log = v.sb.logRoot() != 0;
         for (ChunkMap.Chunk c : v.chunks.all()) {
-            if (log || (c.type() & ChunkMap.TYPE_SYSTEM) != 0) {
+            if (log || (c.type() & ChunkMap.TYPE_SYSTEM) != 0 || parity(c)) {
                 for (ChunkMap.Stripe s : c.stripes()) {
                     if (s.devId() == devId) {
                         r.add(new long[] {s.offset(), s.offset() + c.stripeLength()});
@@ -87,9 +87,18 @@ final class UsedRanges {
         return out;
     }
 
+    /** RAID5/6 chunks (parity rotates through the stripes) count as used whole: jv2v does not map them. */
+    private static boolean parity(ChunkMap.Chunk c) {
+        return (c.type() & (ChunkMap.RAID5 | ChunkMap.RAID6)) != 0;
+    }
+
     private static void addLogical(Volume v, long devId, long logical, long len, List<long[]> out) {
         long pos = logical;
         long end = logical + len;
+        ChunkMap.Chunk chunk = v.chunks.find(logical);
+        if (chunk != null && parity(chunk)) {
+            return; // the whole chunk is in the map already
+        }
         while (pos < end) {
             List<ChunkMap.Copy> copies = v.chunks.copies(pos, end - pos);
             for (ChunkMap.Copy c : copies) {

@@ -37,8 +37,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * What only the kernel makes: one guestfish session (the libguestfs appliance, about a minute
  * under TCG) builds a btrfs with subvolumes @ (set as default), @home, @/nested and a snapshot
  * @snap, files compressed with zstd, zlib and LZO (regular and inline extents), symlinks, device
- * nodes, a FIFO, xattrs, nanosecond times, a sparse file and a preallocated one; and two
- * multi-device filesystems (RAID0 data with RAID1 metadata on two disks, RAID10 on four).
+ * nodes, a FIFO, xattrs, nanosecond times, a sparse file and a preallocated one; three
+ * multi-device filesystems (RAID0 data with RAID1 metadata on two disks, RAID10 on four, RAID5
+ * data made by mkfs.btrfs on three); and a GPT disk with FAT and btrfs partitions.
  * Everything is compared with what went in and with btrfs restore; btrfs check judges the
  * used-block map.
  */
@@ -49,6 +50,7 @@ class BtrfsGuestTest {
     static Path img;
     static Path[] raid0;
     static Path[] raid10;
+    static Path[] raid5;
     static Path parts;
     static String gfOut;
     static String dump;
@@ -85,6 +87,10 @@ class BtrfsGuestTest {
         raid0 = new Path[] {sparse("r0a.img", 300), sparse("r0b.img", 300)};
         raid10 = new Path[] {sparse("r10a.img", 300), sparse("r10b.img", 300), sparse("r10c.img", 300),
                 sparse("r10d.img", 300)};
+        raid5 = new Path[] {sparse("r5a.img", 300), sparse("r5b.img", 300), sparse("r5c.img", 300)};
+        // libguestfs's mkfs-btrfs refuses raid5: mkfs.btrfs makes it here, the kernel fills it
+        Run.checked(List.of("mkfs.btrfs", "-q", "-f", "-d", "raid5", "-m", "raid1", "-L", "parity",
+                raid5[0].toString(), raid5[1].toString(), raid5[2].toString()));
         String s = src.toString();
         String script = String.join("\n",
                 "run",
@@ -133,6 +139,9 @@ class BtrfsGuestTest {
                 "mount /dev/sdd /",
                 "copy-in " + s + "/zstd /",
                 "umount /",
+                "mount-options device=/dev/sdj,device=/dev/sdk /dev/sdi /",
+                "copy-in " + s + "/zstd /",
+                "umount /",
                 "echo ==IDS==",
                 "vfs-type /dev/sdh1", "vfs-label /dev/sdh1", "vfs-uuid /dev/sdh1",
                 "vfs-type /dev/sdh2", "vfs-label /dev/sdh2", "vfs-uuid /dev/sdh2",
@@ -145,6 +154,7 @@ class BtrfsGuestTest {
         disks.addAll(List.of(raid0));
         disks.addAll(List.of(raid10));
         disks.add(parts);
+        disks.addAll(List.of(raid5));
         gfOut = BtrfsTools.guestfish(script, disks.toArray(Path[]::new));
         dump = BtrfsTools.dumpTree(img);
     }
@@ -474,6 +484,48 @@ class BtrfsGuestTest {
             assertThat(root.readAll("/etc/hostname", 100)).isEqualTo("btrfs-guest\n".getBytes());
             assertThat(root.usedRanges().getLast().end()).as("used map within the partition")
                     .isLessThanOrEqualTo(170L << 20);
+        }
+    }
+
+    /**
+     * RAID5 data is refused with a clear error when read (metadata in RAID1 still lists); the
+     * used-block map counts the RAID5 chunks whole on every device, never less.
+     */
+    @Test
+    void raid5IsRefusedAndCountedWhole() throws Exception {
+        List<FileDevice> devs = new ArrayList<>();
+        try {
+            for (Path p : raid5) {
+                devs.add(FileDevice.open(p));
+            }
+            try (BtrfsFileSystem fs = BtrfsFileSystem.open(List.<BlockDevice>copyOf(devs))) {
+                assertThat(fs.label()).contains("parity");
+                assertThat(fs.list("/zstd")).hasSize(5);
+                assertThatThrownBy(() -> fs.readAll("/zstd/random.bin", 1 << 20))
+                        .isInstanceOf(BadInputException.class).hasMessageContaining("RAID5, which jv2v does not read");
+                Volume v = Volume.open(List.<BlockDevice>copyOf(devs));
+                List<ChunkMap.Chunk> parity = v.chunks.all().stream()
+                        .filter(c -> (c.type() & ChunkMap.RAID5) != 0).toList();
+                assertThat(parity).as("the fixture has RAID5 chunks").isNotEmpty();
+                for (BlockDevice d : devs) {
+                    long devId = BtrfsFormat.member(d).devId();
+                    List<ByteRange> used = fs.usedRanges(d);
+                    for (ChunkMap.Chunk c : parity) {
+                        for (ChunkMap.Stripe st : c.stripes()) {
+                            if (st.devId() == devId) {
+                                long from = st.offset();
+                                long to = st.offset() + c.stripeLength();
+                                assertThat(used).as("stripe [%d, %d) of dev %d", from, to, devId)
+                                        .anySatisfy(r -> assertThat(r.offset() <= from && r.end() >= to).isTrue());
+                            }
+                        }
+                    }
+                }
+            }
+        } finally {
+            for (FileDevice d : devs) {
+                d.close();
+            }
         }
     }
 
