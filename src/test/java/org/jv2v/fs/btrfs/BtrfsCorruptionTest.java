@@ -13,7 +13,6 @@ import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.zip.CRC32C;
 
@@ -65,7 +64,7 @@ class BtrfsCorruptionTest {
     /** A copy of {@code img} whose tree block gets {@code edit} (on {@code copies} of its mirrors), checksum fixed or not. */
     private static Path patchBlock(Path img, String name, long physical, Edit edit, boolean fixCsum) throws IOException {
         Path p = tmp.resolve(name + ".img");
-        Files.copy(img, p, StandardCopyOption.REPLACE_EXISTING);
+        BtrfsTools.copy(img, p);
         try (RandomAccessFile f = new RandomAccessFile(p.toFile(), "rw")) {
             byte[] b = new byte[4096];
             f.seek(physical);

@@ -533,7 +533,7 @@ class BtrfsGuestTest {
     @Test
     void damagedCompressedExtent() throws Exception {
         Path copy = tmp.resolve("damaged.img");
-        Files.copy(img, copy);
+        BtrfsTools.copy(img, copy);
         long logical;
         try (FileDevice dev = FileDevice.open(img); BtrfsFileSystem fs = BtrfsFileSystem.open(dev)) {
             Volume v = Volume.open(List.of(dev));

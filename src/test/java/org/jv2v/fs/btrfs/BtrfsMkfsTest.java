@@ -98,7 +98,7 @@ class BtrfsMkfsTest {
     void changedFsidWithMetadataUuid() throws Exception {
         Tools.require("btrfstune");
         Path img = tmp.resolve("tuned.img");
-        Files.copy(IMAGES.get("crc32c"), img);
+        BtrfsTools.copy(IMAGES.get("crc32c"), img);
         Run.checked(List.of("btrfstune", "-m", img.toString()));
         Map<String, String> blkid = BtrfsTools.blkid(img);
         try (FileDevice dev = FileDevice.open(img); BtrfsFileSystem fs = BtrfsFileSystem.open(dev);
