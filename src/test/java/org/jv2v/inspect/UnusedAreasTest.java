@@ -87,6 +87,35 @@ class UnusedAreasTest {
         }
     }
 
+    @Test
+    void windowsCopiedWithoutUnusedAreasIsIntact() throws Exception {
+        Tools.require("ntfscat", "ntfsfix");
+        TestGuests.Guest guest = TestGuests.windows();
+        Path copy = dir.resolve("copy.img");
+        UnusedAreas.DiskMap map = copySkipping(guest.image(), copy);
+        assertThat(map.unusedBytes()).as("most of two nearly empty NTFS volumes").isGreaterThan(20L << 20);
+        long size = Files.size(guest.image());
+        Path c = extract(copy, TestGuests.WIN_C_START * 512, size - TestGuests.WIN_C_START * 512, "c");
+        Path sysres = extract(copy, TestGuests.WIN_SYSRES[0] * 512, TestGuests.WIN_SYSRES[1] * 512, "sysres");
+        for (Path part : List.of(c, sysres)) {
+            Run.Result r = Run.run(List.of("ntfsfix", "-n", part.toString()), dir, Map.of(), 120);
+            assertThat(r.exitCode()).as("ntfsfix -n:\n" + r.all()).isZero();
+        }
+        // read back by ntfs-3g's ntfscat, not by jv2v
+        checkNtfs(c, guest.trees().get("/"));
+        checkNtfs(sysres, guest.trees().get("/sysres"));
+    }
+
+    private void checkNtfs(Path part, GuestTree tree) throws Exception {
+        for (Map.Entry<String, byte[]> f : tree.files().entrySet()) {
+            Path out = dir.resolve("ntfscat.out");
+            Run.Result r = Run.run(List.of("sh", "-c", "ntfscat \"$0\" \"$1\" > \"$2\"", part.toString(), "/" + f.getKey(),
+                    out.toString()), dir, Map.of(), 60);
+            assertThat(r.exitCode()).as("ntfscat " + f.getKey() + ": " + r.all()).isZero();
+            assertThat(Files.readAllBytes(out)).as(f.getKey()).isEqualTo(f.getValue());
+        }
+    }
+
     /** A 128 MiB disk full of old random data (as a used thick disk is) holding 6 MiB of files. */
     @Test
     void thickDiskWithLittleDataCopiesAboutTheDataSize() throws Exception {
