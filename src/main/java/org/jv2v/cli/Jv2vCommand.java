@@ -29,6 +29,7 @@ import java.util.concurrent.Callable;
  * command line into a {@link ConversionRequest}; the {@link Pipeline} does the work.
  */
 @Command(name = "jv2v", versionProvider = Jv2vCommand.Version.class, sortOptions = false,
+        subcommands = {ImageCommand.class},
         usageHelpAutoWidth = true,
         headerHeading = "", synopsisHeading = "Usage: ",
         customSynopsis = {

@@ -2,6 +2,7 @@ package org.jv2v.image;
 
 import org.jv2v.BadInputException;
 import org.jv2v.image.qcow2.Qcow2Format;
+import org.jv2v.image.raw.RawFormat;
 import org.jv2v.image.vhd.VhdFormat;
 import org.jv2v.image.vhdx.VhdxFormat;
 import org.jv2v.image.vmdk.VmdkFormat;
@@ -22,7 +23,7 @@ public final class Images {
 
     /** Every known format; raw last, as the fallback that accepts anything. */
     private static final List<ImageFormat> FORMATS = List.of(new VmdkFormat(), new Qcow2Format(), new VhdFormat(),
-            new VhdxFormat());
+            new VhdxFormat(), new RawFormat());
 
     private Images() {}
 
@@ -33,6 +34,18 @@ public final class Images {
     public static ImageFormat format(String name) {
         return FORMATS.stream().filter(f -> f.name().equals(name)).findFirst()
                 .orElseThrow(() -> new IllegalArgumentException("unknown image format: " + name));
+    }
+
+    /**
+     * The writer for {@code -O NAME}: a registered format that can also write. Unknown or
+     * read-only names are a usage error naming the choices.
+     */
+    public static ImageWriter writer(String name) {
+        return FORMATS.stream().filter(f -> f instanceof ImageWriter && f.name().equals(name))
+                .map(f -> (ImageWriter) f).findFirst()
+                .orElseThrow(() -> new org.jv2v.Jv2vException("cannot write images in format '" + name
+                        + "' (can write: " + String.join(", ", FORMATS.stream().filter(f -> f instanceof ImageWriter)
+                        .map(ImageFormat::name).toList()) + ")"));
     }
 
     /** The format whose probe scores highest for {@code file}. */

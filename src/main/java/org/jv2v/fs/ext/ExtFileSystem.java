@@ -191,18 +191,19 @@ public final class ExtFileSystem implements FileSystem {
     }
 
     private void readGroupDescriptors() throws IOException {
+        readGroupDescriptors(null);
+    }
+
+    /** Reads the descriptors, all of them or those in {@code onlyBlocks}. */
+    private void readGroupDescriptors(java.util.Set<Long> onlyBlocks) throws IOException {
         int ds = sb.groupDescSize();
         long perBlock = bs / ds;
-        boolean metaBg = sb.hasIncompat(Superblock.INCOMPAT_META_BG);
         byte[] blk = null;
         long blkNo = -1;
         for (int g = 0; g < groups.length; g++) {
-            long descBlock = g / perBlock;
-            long where;
-            if (!metaBg || descBlock < sb.firstMetaBg()) {
-                where = superblockBlock() + 1 + descBlock;
-            } else {
-                where = metaBgDescriptorBlock(descBlock * perBlock);
+            long where = descriptorBlock(g);
+            if (onlyBlocks != null && !onlyBlocks.contains(where)) {
+                continue;
             }
             if (where != blkNo) {
                 blockOffset(where, "group descriptor block of group " + g, Superblock.OFFSET);
@@ -233,6 +234,12 @@ public final class ExtFileSystem implements FileSystem {
             return true;
         }
         int stored = (blk[at + 0x1e] & 0xff) | (blk[at + 0x1f] & 0xff) << 8;   // 0x1e bg_checksum
+        return descChecksum(g, blk, at, ds) == stored;
+    }
+
+    /** The descriptor checksum of group {@code g} whose {@code ds} bytes are at {@code blk[at]}. */
+    int descChecksum(int g, byte[] blk, int at, int ds) {
+        boolean meta = sb.hasRoCompat(Superblock.RO_COMPAT_METADATA_CSUM);
         byte[] le = {(byte) g, (byte) (g >> 8), (byte) (g >> 16), (byte) (g >> 24)};
         int actual;
         if (meta) {
@@ -252,7 +259,85 @@ public final class ExtFileSystem implements FileSystem {
             }
             actual = c;
         }
-        return actual == stored;
+        return actual;
+    }
+
+    /** The block holding group {@code g}'s descriptor (primary copy). */
+    long descriptorBlock(int g) {
+        long perBlock = bs / sb.groupDescSize();
+        long descBlock = g / perBlock;
+        if (!sb.hasIncompat(Superblock.INCOMPAT_META_BG) || descBlock < sb.firstMetaBg()) {
+            return superblockBlock() + 1 + descBlock;
+        }
+        return metaBgDescriptorBlock(descBlock * perBlock);
+    }
+
+    /** Where group {@code g}'s descriptor starts within {@link #descriptorBlock}. */
+    int descriptorOffset(int g) {
+        long perBlock = bs / sb.groupDescSize();
+        return (int) ((g % perBlock) * sb.groupDescSize());
+    }
+
+    // ---- after an edit (ExtWritableFileSystem): caches kept true without re-reading everything ----
+
+    /**
+     * Blocks {@code [r[0], r[0] + r[1])} of each range changed on the device: cached copies go, and
+     * the group descriptors held in those blocks are read again.
+     */
+    void changed(java.util.Collection<long[]> ranges) throws IOException {
+        java.util.Set<Long> descBlocks = new java.util.HashSet<>();
+        for (int g = 0; g < groups.length; g++) {
+            descBlocks.add(descriptorBlock(g));
+        }
+        java.util.Set<Long> reread = new java.util.HashSet<>();
+        synchronized (blockCache) {
+            for (long[] r : ranges) {
+                if (r[1] > blockCache.size()) {
+                    blockCache.keySet().removeIf(k -> k >= r[0] && k < r[0] + r[1]);
+                } else {
+                    for (long b = r[0]; b < r[0] + r[1]; b++) {
+                        blockCache.remove(b);
+                    }
+                }
+                for (long b : descBlocks) {
+                    if (b >= r[0] && b < r[0] + r[1]) {
+                        reread.add(b);
+                    }
+                }
+            }
+        }
+        if (!reread.isEmpty()) {
+            readGroupDescriptors(reread);
+        }
+    }
+
+    /** A name added to a directory whose entries may be cached. */
+    void entryAdded(long dir, String name, long ino, int fileType) {
+        synchronized (dirCache) {
+            Directory d = dirCache.get(dir);
+            if (d != null) {
+                RawEntry e = new RawEntry(name, ino, fileType);
+                d.entries.add(e);
+                d.byName.putIfAbsent(name, e);
+            }
+        }
+    }
+
+    /** A name removed from a directory whose entries may be cached. */
+    void entryRemoved(long dir, String name) {
+        synchronized (dirCache) {
+            Directory d = dirCache.get(dir);
+            if (d != null) {
+                RawEntry e = d.byName.remove(name);
+                d.entries.remove(e);
+                for (RawEntry other : d.entries) {
+                    if (other.name.equals(name)) {
+                        d.byName.put(name, other); // a duplicate name (corrupt, but readable) takes over
+                        break;
+                    }
+                }
+            }
+        }
     }
 
     // ---- geometry ----
@@ -435,21 +520,8 @@ public final class ExtFileSystem implements FileSystem {
             return; // never used: e2fsprogs accepts it too
         }
         long n = in.number();
-        int c = inodeSeed(in);
-        byte[] zero = new byte[2];
-        c = Crc32c.update(c, raw, 0, 0x7c);
-        c = Crc32c.update(c, zero, 0, 2);                                     // 0x7c l_i_checksum_lo
-        c = Crc32c.update(c, raw, 0x7e, Inode.GOOD_OLD_SIZE - 0x7e);
+        int c = inodeChecksum(inodeSeed(in), raw, in.extraIsize());
         boolean hasHi = raw.length > Inode.GOOD_OLD_SIZE && in.extraIsize() >= 4;
-        if (raw.length > Inode.GOOD_OLD_SIZE) {
-            c = Crc32c.update(c, raw, Inode.GOOD_OLD_SIZE, 0x82 - Inode.GOOD_OLD_SIZE);
-            int after = 0x82;
-            if (hasHi) {
-                c = Crc32c.update(c, zero, 0, 2);                             // 0x82 i_checksum_hi
-                after += 2;
-            }
-            c = Crc32c.update(c, raw, after, raw.length - after);
-        }
         int stored = (raw[0x7c] & 0xff) | (raw[0x7d] & 0xff) << 8;
         int mask = 0xffff;
         if (hasHi) {
@@ -460,6 +532,28 @@ public final class ExtFileSystem implements FileSystem {
             throw bad("inode " + n + " checksum", in.offset() + 0x7c,
                     String.format("stored 0x%08x, computed 0x%08x", stored, c & mask));
         }
+    }
+
+    /**
+     * crc32c over an inode with both checksum halves taken as zero, from the seed of
+     * {@link #inodeSeed}; the high half is stored only when i_extra_isize covers it.
+     */
+    static int inodeChecksum(int seed, byte[] raw, int extraIsize) {
+        byte[] zero = new byte[2];
+        int c = Crc32c.update(seed, raw, 0, 0x7c);
+        c = Crc32c.update(c, zero, 0, 2);                                     // 0x7c l_i_checksum_lo
+        c = Crc32c.update(c, raw, 0x7e, Inode.GOOD_OLD_SIZE - 0x7e);
+        boolean hasHi = raw.length > Inode.GOOD_OLD_SIZE && extraIsize >= 4;
+        if (raw.length > Inode.GOOD_OLD_SIZE) {
+            c = Crc32c.update(c, raw, Inode.GOOD_OLD_SIZE, 0x82 - Inode.GOOD_OLD_SIZE);
+            int after = 0x82;
+            if (hasHi) {
+                c = Crc32c.update(c, zero, 0, 2);                             // 0x82 i_checksum_hi
+                after += 2;
+            }
+            c = Crc32c.update(c, raw, after, raw.length - after);
+        }
+        return c;
     }
 
     /** Reads up to {@code max} bytes of an inode's data (for symlinks and xattr inodes). */
@@ -475,7 +569,7 @@ public final class ExtFileSystem implements FileSystem {
     }
 
     /** The inline-data bytes: i_block, then the value of "system.data". */
-    private byte[] inlineData(Inode in) throws IOException {
+    byte[] inlineData(Inode in) throws IOException {
         byte[] extra = Xattrs.read(this, in).getOrDefault("system.data", new byte[0]);
         byte[] all = new byte[Inode.IBLOCK_SIZE + extra.length];
         System.arraycopy(in.iblock(), 0, all, 0, Inode.IBLOCK_SIZE);
@@ -632,7 +726,7 @@ public final class ExtFileSystem implements FileSystem {
         }
     }
 
-    private Optional<RawEntry> lookup(Inode dir, String name) throws IOException {
+    Optional<RawEntry> lookup(Inode dir, String name) throws IOException {
         Directory d = directory(dir);
         RawEntry exact = d.byName.get(name);
         if (exact != null || !dir.has(Inode.FL_CASEFOLD)) {

@@ -2,6 +2,7 @@ package org.jv2v.fs.ext;
 
 import org.jv2v.fs.FileSystem;
 import org.jv2v.fs.FileSystemFormat;
+import org.jv2v.fs.WritableFileSystem;
 import org.jv2v.image.BlockDevice;
 
 import java.io.IOException;
@@ -31,5 +32,10 @@ public final class ExtFormat implements FileSystemFormat {
     @Override
     public FileSystem open(BlockDevice device) throws IOException {
         return ExtFileSystem.open(device);
+    }
+
+    @Override
+    public WritableFileSystem openWritable(BlockDevice device) throws IOException {
+        return ExtWritableFileSystem.open(device);
     }
 }

@@ -18,6 +18,7 @@ record Superblock(
 
     // feature_compat
     static final int COMPAT_HAS_JOURNAL = 0x4;
+    static final int COMPAT_DIR_INDEX = 0x20;
     static final int COMPAT_SPARSE_SUPER2 = 0x200;
     // feature_incompat
     static final int INCOMPAT_COMPRESSION = 0x1;

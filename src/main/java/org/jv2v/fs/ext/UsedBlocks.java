@@ -95,7 +95,7 @@ final class UsedBlocks {
     }
 
     /** Metadata block ranges {start, length}, split at group boundaries, by group. */
-    private static Map<Integer, List<long[]>> metadata(ExtFileSystem fs) {
+    static Map<Integer, List<long[]>> metadata(ExtFileSystem fs) {
         Superblock sb = fs.superblock();
         long bs = fs.blockSize();
         int ds = sb.groupDescSize();

@@ -228,8 +228,8 @@ abstract sealed class Qcow2Device implements BlockDevice permits Qcow2ReadDevice
 
         void flush() throws IOException {
             switch (kind) {
-                case DATA -> add(out, guest, length, ExtentType.DATA);
-                case ZERO -> add(out, guest, length, ExtentType.ZERO);
+                case DATA -> Extent.append(out, guest, length, ExtentType.DATA);
+                case ZERO -> Extent.append(out, guest, length, ExtentType.ZERO);
                 case UNALLOCATED -> backingStatus(out, guest, length);
                 default -> {
                     // nothing pending
@@ -251,25 +251,14 @@ abstract sealed class Qcow2Device implements BlockDevice permits Qcow2ReadDevice
                 long s = Math.max(p, e.offset());
                 long t = Math.min(covered, e.end());
                 if (t > s) {
-                    add(out, s, t - s, e.type());
+                    Extent.append(out, s, t - s, e.type());
                     p = t;
                 }
             }
         }
         if (covered < end) {
-            add(out, covered, end - covered, ExtentType.UNALLOCATED);
+            Extent.append(out, covered, end - covered, ExtentType.UNALLOCATED);
         }
-    }
-
-    static void add(List<Extent> out, long offset, long length, ExtentType type) {
-        if (!out.isEmpty()) {
-            Extent last = out.getLast();
-            if (last.type() == type && last.end() == offset) {
-                out.set(out.size() - 1, new Extent(last.offset(), last.length() + length, type));
-                return;
-            }
-        }
-        out.add(new Extent(offset, length, type));
     }
 
     /** Reads guest {@code [guest, guest + n)} from the backing device, zeros beyond its end. */

@@ -2,6 +2,7 @@ package org.jv2v.image.vhdx;
 
 import org.jv2v.image.BlockDevice;
 import org.jv2v.image.Extent;
+import org.jv2v.image.ExtentList;
 import org.jv2v.image.ExtentType;
 
 import java.io.IOException;

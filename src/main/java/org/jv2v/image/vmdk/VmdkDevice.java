@@ -126,7 +126,7 @@ final class VmdkDevice implements BlockDevice {
         List<Extent> out = new ArrayList<>();
         for (Extent r : own) {
             if (r.type() != ExtentType.UNALLOCATED) {
-                VmdkExtent.append(out, r.offset(), r.length(), r.type());
+                Extent.append(out, r.offset(), r.length(), r.type());
                 continue;
             }
             long p = r.offset();
@@ -139,13 +139,13 @@ final class VmdkDevice implements BlockDevice {
                 for (Extent x : below) {
                     long s = Math.max(x.offset(), p);
                     long t = Math.min(x.end(), parentEnd);
-                    VmdkExtent.append(out, s, t - s, x.type());
+                    Extent.append(out, s, t - s, x.type());
                 }
                 p = below.getLast().end();
             }
             if (parentEnd < r.end()) {
                 long s = Math.max(parentEnd, r.offset());
-                VmdkExtent.append(out, s, r.end() - s, ExtentType.UNALLOCATED);
+                Extent.append(out, s, r.end() - s, ExtentType.UNALLOCATED);
             }
         }
         return out;

@@ -105,4 +105,39 @@ final class ExtTools {
         long bs = number(debugfs(image, "stats"), "Block size:\\s+(\\d+)");
         return block * bs + Long.parseLong(m.group(1), 16);
     }
+
+    /** Lines a clean e2fsck -fn prints: its version, the pass names and the summary. */
+    private static final Pattern FSCK_NORMAL = Pattern.compile(
+            "e2fsck \\d.*|Pass \\d[A-Z]?: .*|.*: \\d+/\\d+ files \\(.*\\), \\d+/\\d+ blocks");
+
+    /** e2fsck -fn finds nothing: exit status 0 and no message beyond the pass names and the summary. */
+    static void assertFsckClean(Path image) throws Exception {
+        Tools.require("e2fsck");
+        Run.Result r = Run.run(List.of("e2fsck", "-fn", image.toString()), null, java.util.Map.of(), 120);
+        List<String> odd = r.all().lines().filter(l -> !l.isBlank() && !FSCK_NORMAL.matcher(l).matches()).toList();
+        org.assertj.core.api.Assertions.assertThat(odd).as("e2fsck -fn %s:%n%s", image, r.all()).isEmpty();
+        org.assertj.core.api.Assertions.assertThat(r.exitCode()).as("e2fsck -fn %s:%n%s", image, r.all()).isZero();
+    }
+
+    /** Runs debugfs requests in one go (from a command file); stdout only. */
+    static String debugfsBatch(Path image, Path dir, List<String> requests) throws Exception {
+        Tools.require("debugfs");
+        Path cmds = java.nio.file.Files.createTempFile(dir, "debugfs", ".cmds");
+        java.nio.file.Files.writeString(cmds, String.join("\n", requests) + "\n");
+        try {
+            return Run.checked(List.of("debugfs", "-f", cmds.toString(), image.toString())).stdout();
+        } finally {
+            java.nio.file.Files.delete(cmds);
+        }
+    }
+
+    /** debugfs's dump of one file, as bytes. */
+    static byte[] debugfsCat(Path image, Path dir, String path) throws Exception {
+        Path out = dir.resolve("dump-" + Integer.toHexString(path.hashCode()));
+        java.nio.file.Files.deleteIfExists(out);
+        Run.checked(List.of("debugfs", "-R", "dump " + path + " " + out, image.toString()));
+        byte[] b = java.nio.file.Files.readAllBytes(out);
+        java.nio.file.Files.delete(out);
+        return b;
+    }
 }

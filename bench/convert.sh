@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# Benchmark: jv2v image convert against the reference tools, on the same ~2 GiB disk holding ~1 GiB
+# of data (half random, half text-like), runs alternating, medians compared.
+#
+#   bench/convert.sh [raw-raw] [vmdk-qcow2] [stream-raw]     (default: all three)
+#
+# Cases and goals (issue 3):
+#   raw-raw     jv2v -O raw        vs  cp --sparse=always   goal: ratio <= 1.1
+#   vmdk-qcow2  monolithicSparse VMDK -> qcow2, vs qemu-img convert   goal: ratio <= 0.8
+#   stream-raw  streamOptimized VMDK -> raw,    vs qemu-img convert   goal: ratio <= 0.8
+# and jv2v's peak RSS (from /usr/bin/time -v's "Maximum resident set size") < 256 MiB.
+#
+# Environment: RUNS (default 5), BENCH_DIR (scratch folder, default ${TMPDIR:-/var/tmp}/jv2v-bench;
+# about 6 GiB of space), BENCH_SYNC=1 to make every tool's copy durable (jv2v's default --flush;
+# the references followed by `sync FILE`) instead of comparing page-cache copies (qemu-img's default
+# cache=unsafe, cp's default), JV2V_OPTS (extra image convert options, e.g. "-m 2").
+# The source stays in the page cache for every run of every tool (warm-up run first), so the
+# comparison is of the copy engines, not of the disk.
+set -euo pipefail
+here=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
+jv2v="$here/bin/jv2v"
+work=${BENCH_DIR:-${TMPDIR:-/var/tmp}/jv2v-bench}
+runs=${RUNS:-5}
+sync_mode=${BENCH_SYNC:-0}
+cases=("$@")
+[ ${#cases[@]} -gt 0 ] || cases=(raw-raw vmdk-qcow2 stream-raw)
+mkdir -p "$work"
+for t in qemu-img /usr/bin/time cp; do
+  command -v "$t" >/dev/null || { echo "bench: $t is required" >&2; exit 1; }
+done
+
+src_raw="$work/src.raw"
+make_source() {
+  [ -f "$src_raw" ] && return
+  echo "bench: making $src_raw (2 GiB, 1 GiB of data in 4 MiB pieces every 8 MiB) ..." >&2
+  head -c $((64 << 20)) /dev/urandom >"$work/random.bin"
+  (set +o pipefail; base64 -w 100 /dev/urandom | head -c $((64 << 20)) >"$work/text.bin")
+  qemu-img create -q -f raw "$src_raw.tmp" 2G
+  for i in $(seq 0 255); do
+    piece=$work/random.bin; [ $((i % 2)) -eq 0 ] && piece=$work/text.bin
+    # 4 MiB from a varying place in the 64 MiB pool, at offset i * 8 MiB
+    dd if="$piece" of="$src_raw.tmp" bs=4M count=1 skip=$((i % 16)) seek=$((i * 2)) conv=notrunc,sparse \
+      status=none
+  done
+  rm -f "$work/random.bin" "$work/text.bin"
+  mv "$src_raw.tmp" "$src_raw"
+}
+make_vmdk() {  # subformat file
+  [ -f "$2" ] && return
+  echo "bench: making $2 ($1) ..." >&2
+  qemu-img convert -f raw -O vmdk -o subformat="$1" "$src_raw" "$2.tmp.vmdk"
+  mv "$2.tmp.vmdk" "$2"
+}
+
+# time_run OUT CMD... : runs CMD, prints "SECONDS MAXRSS_KB CPU_SECONDS"
+time_run() {
+  local out=$1; shift
+  rm -f "$out" "$out.part" "$out.part.journal"
+  if ! /usr/bin/time -f "%e %M %U %S" -o "$work/time.txt" "$@" >"$work/run.out" 2>"$work/run.err"; then
+    echo "bench: failed: $*" >&2; cat "$work/run.err" >&2; return 1
+  fi
+  tail -1 "$work/time.txt" | awk '{printf "%s %s %.2f\n", $1, $2, $3 + $4}'
+}
+median() { sort -n | awk '{a[NR]=$1} END {if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+
+# bench_case NAME GOAL JV2V_OUT REF_LABEL REF_OUT SRC_FORMAT -- JV2V_ARGS... -- REF_CMD...
+bench_case() {
+  local name=$1 goal=$2 jout=$3 rlabel=$4 rout=$5 sfmt=$6; shift 6
+  [ "$1" = "--" ] && shift
+  local jargs=() ref=()
+  while [ "$1" != "--" ]; do jargs+=("$1"); shift; done
+  shift
+  ref=("$@")
+  local flush=(--no-flush)
+  [ "$sync_mode" = 1 ] && flush=()
+  local jcmd=("$jv2v" image convert "${flush[@]}" ${JV2V_OPTS:-} "${jargs[@]}")
+  if [ "$sync_mode" = 1 ]; then ref=(sh -c "$(printf '%q ' "${ref[@]}") && sync $(printf '%q' "$rout")"); fi
+
+  # jv2v must read the source as the format it is, and write the target format
+  local info
+  info=$("$jv2v" image info --output=json "${jargs[-2]}" 2>&1 || true)
+  if ! grep -q "\"format\" : \"$sfmt\"" <<<"$info"; then
+    echo "$name: SKIPPED: this jv2v does not read $sfmt yet (image info says: $(grep -o '"format" : "[a-z0-9]*"' <<<"$info" || echo "$info"))"
+    return
+  fi
+  # warm-up (page cache, AOT cache) and correctness: both outputs must equal the source
+  if ! time_run "$jout" "${jcmd[@]}" >/dev/null; then
+    echo "$name: SKIPPED: jv2v cannot do this conversion yet ($(head -1 "$work/run.err"))"
+    return
+  fi
+  qemu-img compare -q "$src_raw" "$jout" || { echo "$name: FAILED: jv2v's output differs from the source"; return 1; }
+  if [ "${jout##*.}" = qcow2 ]; then
+    qemu-img check -q "$jout" || { echo "$name: FAILED: qemu-img check on jv2v's output"; return 1; }
+  fi
+  time_run "$rout" "${ref[@]}" >/dev/null
+  qemu-img compare -q "$src_raw" "$rout"
+
+  local jt=() rt=() jc=() rc=() rss=0 r f
+  for i in $(seq 1 "$runs"); do
+    read -r -a f <<<"$(time_run "$jout" "${jcmd[@]}")"; jt+=("${f[0]}"); jc+=("${f[2]}")
+    [ "${f[1]}" -gt "$rss" ] && rss=${f[1]}
+    read -r -a f <<<"$(time_run "$rout" "${ref[@]}")"; rt+=("${f[0]}"); rc+=("${f[2]}")
+  done
+  local jm rm_ jcm rcm
+  jm=$(printf '%s\n' "${jt[@]}" | median)
+  rm_=$(printf '%s\n' "${rt[@]}" | median)
+  jcm=$(printf '%s\n' "${jc[@]}" | median)
+  rcm=$(printf '%s\n' "${rc[@]}" | median)
+  printf '%s: jv2v %.2f s, %s %.2f s (medians of %d, alternating%s): ratio %.2f (goal <= %s); jv2v peak RSS %d MiB (goal < 256)\n' \
+    "$name" "$jm" "$rlabel" "$rm_" "$runs" "$([ "$sync_mode" = 1 ] && echo ', durable' || echo '')" \
+    "$(awk -v a="$jm" -v b="$rm_" 'BEGIN {print a / b}')" "$goal" $((rss / 1024))
+  printf '  CPU time (user+sys) medians: jv2v %.2f s, %s %.2f s: ratio %.2f\n' "$jcm" "$rlabel" "$rcm" \
+    "$(awk -v a="$jcm" -v b="$rcm" 'BEGIN {print (b > 0 ? a / b : 0)}')"
+  echo "  wall times: jv2v ${jt[*]} | $rlabel ${rt[*]}"
+  rm -f "$jout" "$rout"
+}
+
+make_source
+echo "bench: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg), jv2v $("$jv2v" --version 2>&1 | tail -1)"
+for c in "${cases[@]}"; do
+  case $c in
+    raw-raw)
+      bench_case "raw -> raw" 1.1 "$work/out-jv2v.raw" "cp --sparse=always" "$work/out-cp.raw" raw \
+        -- -O raw "$src_raw" "$work/out-jv2v.raw" -- cp --sparse=always "$src_raw" "$work/out-cp.raw"
+      bench_case "raw -> raw (vs qemu-img, for reference)" - "$work/out-jv2v.raw" "qemu-img convert" \
+        "$work/out-qemu.raw" raw -- -O raw "$src_raw" "$work/out-jv2v.raw" \
+        -- qemu-img convert -f raw -O raw "$src_raw" "$work/out-qemu.raw"
+      ;;
+    vmdk-qcow2)
+      make_vmdk monolithicSparse "$work/src-sparse.vmdk"
+      bench_case "monolithicSparse VMDK -> qcow2" 0.8 "$work/out-jv2v.qcow2" "qemu-img convert" \
+        "$work/out-qemu.qcow2" vmdk -- -O qcow2 "$work/src-sparse.vmdk" "$work/out-jv2v.qcow2" \
+        -- qemu-img convert -f vmdk -O qcow2 "$work/src-sparse.vmdk" "$work/out-qemu.qcow2"
+      ;;
+    stream-raw)
+      make_vmdk streamOptimized "$work/src-stream.vmdk"
+      bench_case "streamOptimized VMDK -> raw" 0.8 "$work/out-jv2v.raw" "qemu-img convert" \
+        "$work/out-qemu.raw" vmdk -- -O raw "$work/src-stream.vmdk" "$work/out-jv2v.raw" \
+        -- qemu-img convert -f vmdk -O raw "$work/src-stream.vmdk" "$work/out-qemu.raw"
+      ;;
+    *) echo "bench: unknown case $c (raw-raw, vmdk-qcow2, stream-raw)" >&2; exit 2 ;;
+  esac
+done

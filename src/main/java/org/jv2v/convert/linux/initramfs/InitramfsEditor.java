@@ -1,0 +1,372 @@
+package org.jv2v.convert.linux.initramfs;
+
+import org.jv2v.BadInputException;
+import org.jv2v.convert.linux.compress.Codecs;
+import org.jv2v.convert.linux.compress.Compression;
+import org.jv2v.convert.linux.kmod.Depmod;
+import org.jv2v.convert.linux.kmod.ElfModule;
+import org.jv2v.convert.linux.kmod.Kmod;
+import org.jv2v.convert.linux.kmod.ModuleNames;
+import org.jv2v.convert.linux.kmod.ModuleTree;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Adds kernel modules to an existing initramfs without running the guest's dracut or
+ * mkinitramfs: the module files are copied from the guest's {@code /lib/modules/KVER} as they
+ * are (compressed as the guest ships them), kmod's index files are regenerated for the modules the
+ * image then holds (so udev, which loads drivers by the devices' modalias through
+ * {@code modules.alias.bin}, finds virtio_pci for the PCI device and virtio_blk for the disk),
+ * and the archive is compressed again with the compression it had.
+ *
+ * <p>Parts before the rewritten one (the early microcode archive) are kept byte for byte; the
+ * rewritten archive keeps every entry it had, byte for byte, except the index files it replaces
+ * in place; new entries go before its trailer. The new image is read back and checked before it
+ * is returned.
+ */
+public final class InitramfsEditor {
+
+    private InitramfsEditor() {}
+
+    /**
+     * What {@link #addModules} did or would do.
+     *
+     * @param image        the new image (the original when nothing changes)
+     * @param changed      whether the image differs from the original
+     * @param plan         human-readable lines, one per change, for {@code --plan}
+     * @param addedFiles   paths added inside the image (directories and modules)
+     * @param indexFiles   index files written (replaced or created) inside the image
+     * @param compression  the compression of the rewritten part (NONE for an uncompressed archive)
+     */
+    public record Result(byte[] image, boolean changed, List<String> plan, List<String> addedFiles,
+                         List<String> indexFiles, Compression compression) {}
+
+    public static Result addModules(byte[] image, String source, ModuleTree guest, Collection<String> wanted)
+            throws IOException {
+        return addModules(image, source, guest, wanted, InitramfsLimits.DEFAULT);
+    }
+
+    /**
+     * Adds the modules {@code wanted} needs (names such as "virtio_blk"; dependencies, as the
+     * guest's modules.dep lists them, come along; built-in ones are skipped) to the initramfs of
+     * the guest kernel {@code guest}. {@code source} names the image in messages.
+     */
+    public static Result addModules(byte[] image, String source, ModuleTree guest, Collection<String> wanted,
+                                    InitramfsLimits limits) throws IOException {
+        InitramfsImage img = InitramfsImage.parse(image, source, limits);
+        String kver = guest.kernelVersion();
+        List<String> plan = new ArrayList<>();
+
+        Kmod.Selection sel = Kmod.select(guest, wanted);
+        for (String b : sel.builtin()) {
+            plan.add(source + ": " + b + " is built into kernel " + kver + ": nothing to add for it");
+        }
+        for (String a : sel.absent()) {
+            plan.add(source + ": " + a + " is not shipped by kernel " + kver + " (" + guest.describe() + "): skipped");
+        }
+
+        ModuleDir dir = ModuleDir.find(img, kver);
+        Map<String, String> present = new LinkedHashMap<>();   // module name -> path relative to the module folder
+        for (String rel : dir.moduleFiles()) {
+            present.putIfAbsent(ModuleNames.moduleName(rel), rel);
+        }
+        List<String> toAdd = new ArrayList<>();
+        for (String rel : sel.modulePaths()) {
+            if (!present.containsKey(ModuleNames.moduleName(rel))) {
+                toAdd.add(rel);
+            }
+        }
+        if (toAdd.isEmpty()) {
+            plan.add(source + ": already holds every module needed (" + String.join(", ", sel.modulePaths().stream()
+                    .map(ModuleNames::moduleName).toList()) + "): left unchanged");
+            return new Result(image, false, plan, List.of(), List.of(), targetSegment(img).compression());
+        }
+
+        // The modules the image will hold, and what kmod's indexes must say about them.
+        Map<String, byte[]> newModules = new LinkedHashMap<>();
+        for (String rel : toAdd) {
+            byte[] b = guest.read(rel, ElfModule.MAX_MODULE_BYTES).orElseThrow(() -> BadInputException.of(
+                    guest.describe() + "/modules.dep names " + rel + " but the file is missing"));
+            newModules.put(rel, b);
+        }
+        List<Depmod.KernelModule> all = new ArrayList<>();
+        for (String rel : present.values()) {
+            byte[] b = img.read(dir.path() + "/" + rel).orElseThrow();
+            all.add(new Depmod.KernelModule(rel, ElfModule.read(b, source + ": " + dir.path() + "/" + rel)));
+        }
+        for (var e : newModules.entrySet()) {
+            all.add(new Depmod.KernelModule(e.getKey(), ElfModule.read(e.getValue(), guest.describe() + "/" + e.getKey())));
+        }
+        Map<String, byte[]> support = new LinkedHashMap<>();   // modules.order & co. when the folder is new
+        if (!dir.exists()) {
+            for (String f : List.of("modules.order", "modules.builtin", "modules.builtin.modinfo")) {
+                guest.read(f, Kmod.MAX_INDEX_BYTES).ifPresent(b -> support.put(f, b));
+            }
+        }
+        Map<String, byte[]> index = Depmod.generate(new Depmod.Input(all,
+                fileOf(img, dir, support, "modules.order"), fileOf(img, dir, support, "modules.builtin"),
+                fileOf(img, dir, support, "modules.builtin.modinfo"),
+                img.read(dir.path() + "/" + Depmod.WEAKDEP_FILE).isPresent()));
+
+        Edit edit = new Edit(img, dir);
+        edit.ensureDirectory(dir.path());
+        for (var e : newModules.entrySet()) {
+            String path = dir.path() + "/" + e.getKey();
+            edit.ensureDirectory(parent(path));
+            edit.createFile(path, e.getValue());
+        }
+        for (var e : support.entrySet()) {
+            edit.createFile(dir.path() + "/" + e.getKey(), e.getValue());
+        }
+        List<String> indexFiles = new ArrayList<>();
+        for (var e : index.entrySet()) {
+            String path = dir.path() + "/" + e.getKey();
+            Optional<byte[]> old = img.read(path);
+            if (old.isPresent() && Arrays.equals(old.get(), e.getValue())) {
+                continue;
+            }
+            if (old.isPresent()) {
+                edit.replaceFile(path, e.getValue());
+            } else {
+                edit.createFile(path, e.getValue());
+            }
+            indexFiles.add(path);
+        }
+        byte[] out = edit.apply();
+        verify(out, source, limits, edit);
+
+        Segment target = targetSegment(img);
+        for (InitramfsImage.Segment s : img.segments()) {
+            if (s != target.segment() && !s.archives().isEmpty()) {
+                plan.add(source + ": keep " + describe(s) + " byte for byte");
+            }
+        }
+        plan.add(source + ": rewrite " + describe(target.segment()) + (target.compression() == Compression.NONE
+                ? "" : ", compressed again with " + target.compression()));
+        for (var e : newModules.entrySet()) {
+            plan.add(source + ": add " + dir.path() + "/" + e.getKey() + " (" + e.getValue().length + " bytes, copied from "
+                    + guest.describe() + ")");
+        }
+        for (String d : edit.createdDirectories()) {
+            plan.add(source + ": add directory " + d);
+        }
+        for (String f : support.keySet()) {
+            plan.add(source + ": add " + dir.path() + "/" + f + " (copied from " + guest.describe() + ")");
+        }
+        plan.add(source + ": regenerate " + String.join(", ", indexFiles.stream().map(p -> p.substring(p.lastIndexOf('/') + 1))
+                .toList()) + " in " + dir.path() + " for its " + all.size() + " modules, as depmod would;"
+                + " udev then loads the drivers by the devices' aliases");
+        plan.add(source + ": " + image.length + " bytes become " + out.length);
+        List<String> added = new ArrayList<>(edit.createdDirectories());
+        newModules.keySet().forEach(rel -> added.add(dir.path() + "/" + rel));
+        support.keySet().forEach(f -> added.add(dir.path() + "/" + f));
+        return new Result(out, true, plan, added, indexFiles, target.compression());
+    }
+
+    private static byte[] fileOf(InitramfsImage img, ModuleDir dir, Map<String, byte[]> support, String name) {
+        return support.containsKey(name) ? support.get(name) : img.read(dir.path() + "/" + name).orElse(null);
+    }
+
+    /** Reads the new image back: every added or replaced file must read as written. */
+    private static void verify(byte[] out, String source, InitramfsLimits limits, Edit edit) {
+        InitramfsImage check = InitramfsImage.parse(out, source + " (rewritten)", limits);
+        for (var e : edit.written().entrySet()) {
+            Optional<byte[]> got = check.read(e.getKey());
+            if (got.isEmpty() || !Arrays.equals(got.get(), e.getValue())) {
+                throw new IllegalStateException("internal error: " + e.getKey() + " does not read back from the"
+                        + " rewritten " + source);
+            }
+        }
+    }
+
+    private static String describe(InitramfsImage.Segment s) {
+        String range = String.format("0x%x-0x%x", s.offset(), s.offset() + s.length());
+        int entries = s.archives().stream().mapToInt(a -> a.entries().size() - 1).sum();
+        return switch (s.kind()) {
+            case CPIO -> "the uncompressed cpio archive at " + range + " (" + entries + " entries"
+                    + (InitramfsImage.isMicrocode(s.archives().getFirst()) ? ", early microcode" : "") + ")";
+            case COMPRESSED -> "the " + s.compression() + "-compressed archive at " + range + " (" + entries + " entries)";
+            case ZEROS -> "padding at " + range;
+        };
+    }
+
+    private record Segment(InitramfsImage.Segment segment, Compression compression) {}
+
+    /** The part that takes the new files: the last one holding archives (later parts win). */
+    private static Segment targetSegment(InitramfsImage img) {
+        List<InitramfsImage.Segment> segs = img.segments();
+        for (int i = segs.size() - 1; i >= 0; i--) {
+            if (!segs.get(i).archives().isEmpty()) {
+                InitramfsImage.Segment s = segs.get(i);
+                return new Segment(s, s.kind() == InitramfsImage.Kind.COMPRESSED ? s.compression() : Compression.NONE);
+            }
+        }
+        throw new IllegalStateException("parse() guarantees an archive");
+    }
+
+    static String parent(String path) {
+        int slash = path.lastIndexOf('/');
+        return slash < 0 ? "" : path.substring(0, slash);
+    }
+
+    /** The image's {@code lib/modules/KVER} (resolved through symlinks such as lib -> usr/lib). */
+    record ModuleDir(InitramfsImage img, String path, boolean exists) {
+        static ModuleDir find(InitramfsImage img, String kver) {
+            for (String candidate : List.of("lib/modules/" + kver, "usr/lib/modules/" + kver)) {
+                Optional<String> r = img.resolve(candidate, true);
+                if (r.isPresent() && img.isDirectory(r.get())) {
+                    return new ModuleDir(img, r.get(), true);
+                }
+            }
+            String lib = img.resolve("lib", true).filter(img::isDirectory).orElse("lib");
+            return new ModuleDir(img, lib + "/modules/" + kver, false);
+        }
+
+        /** Module files under the folder, relative to it, skipping build/ and source/ as depmod does. */
+        List<String> moduleFiles() {
+            if (!exists) {
+                return List.of();
+            }
+            List<String> out = new ArrayList<>();
+            for (String p : img.under(path)) {
+                String rel = p.substring(path.length() + 1);
+                InitramfsImage.Node n = img.node(p);
+                if (ModuleNames.isModuleFile(rel) && (n.entry().isRegular() || n.entry().isSymlink())
+                        && Arrays.stream(rel.split("/")).noneMatch(c -> c.equals("build") || c.equals("source"))
+                        && img.read(p).isPresent()) {
+                    out.add(rel);
+                }
+            }
+            return out;
+        }
+    }
+
+    /** The changes to the last archive of the target part, then its re-encoding. */
+    private static final class Edit {
+        private final InitramfsImage img;
+        private final InitramfsImage.Segment target;
+        private final CpioArchive archive;
+        private final boolean crcFormat;
+        private final String namePrefix;
+        private final long mtime;
+        private long nextIno;
+        private final Map<String, byte[]> replacements = new HashMap<>();   // normalized path -> new entry bytes
+        private final List<byte[]> appended = new ArrayList<>();
+        private final Set<String> createdDirs = new LinkedHashSet<>();
+        private final Map<String, byte[]> written = new LinkedHashMap<>();
+
+        Edit(InitramfsImage img, ModuleDir dir) {
+            this.img = img;
+            this.target = targetSegment(img).segment();
+            this.archive = target.archives().getLast();
+            CpioEntry first = archive.entries().getFirst();
+            this.crcFormat = first.crcFormat();
+            this.namePrefix = archive.entries().stream().filter(e -> !e.isTrailer()).map(CpioEntry::name)
+                    .filter(n -> !n.equals(".") && !n.equals("./")).findFirst()
+                    .map(n -> n.startsWith("./") ? "./" : n.startsWith("/") ? "/" : "").orElse("");
+            InitramfsImage.Node ref = dir.exists() ? img.node(dir.path()) : null;
+            this.mtime = ref != null ? ref.entry().mtime()
+                    : archive.entries().stream().mapToLong(CpioEntry::mtime).max().orElse(0);
+            long maxIno = 0;
+            for (CpioEntry e : archive.entries()) {
+                maxIno = Math.max(maxIno, e.ino());
+            }
+            this.nextIno = maxIno + 1;
+        }
+
+        void ensureDirectory(String path) {
+            if (path.isEmpty() || createdDirs.contains(path)) {
+                return;
+            }
+            Optional<String> r = img.resolve(path, true);
+            if (r.isPresent()) {
+                if (!img.isDirectory(r.get())) {
+                    throw BadInputException.of(img.source() + ": '" + path + "' is in the way of a new directory");
+                }
+                return;
+            }
+            ensureDirectory(parent(path));
+            appended.add(CpioEntry.encode(crcFormat, namePrefix + path, nextIno++, CpioEntry.S_IFDIR | 0755, 0, 0, 2,
+                    mtime, new byte[0]));
+            createdDirs.add(path);
+        }
+
+        void createFile(String path, byte[] content) {
+            appended.add(CpioEntry.encode(crcFormat, namePrefix + path, nextIno++, CpioEntry.S_IFREG | 0644, 0, 0, 1,
+                    mtime, content));
+            written.put(path, content);
+        }
+
+        /** Replaces a file in place when it is in the rewritten archive, else adds a newer one after it. */
+        void replaceFile(String path, byte[] content) {
+            String real = img.resolve(path, true).orElseThrow();
+            CpioEntry old = img.node(real).entry();
+            boolean inTarget = archive.entries().stream().anyMatch(e -> e == old);
+            if (old.nlink() >= 2 && archive.entries().stream().anyMatch(e -> e != old && e.ino() == old.ino()
+                    && e.devMajor() == old.devMajor() && e.devMinor() == old.devMinor())) {
+                throw BadInputException.of(img.source() + ": " + path + " is hard-linked to other names;"
+                        + " jv2v does not rewrite hard-linked files");
+            }
+            byte[] entry = CpioEntry.encode(crcFormat, inTarget ? old.name() : namePrefix + path,
+                    inTarget ? old.ino() : nextIno++, old.mode(), old.uid(), old.gid(), 1, old.mtime(), content);
+            if (inTarget) {
+                replacements.put(real, entry);
+            } else {
+                appended.add(entry);
+            }
+            written.put(path, content);
+        }
+
+        List<String> createdDirectories() {
+            return List.copyOf(createdDirs);
+        }
+
+        Map<String, byte[]> written() {
+            return written;
+        }
+
+        byte[] apply() {
+            byte[] data = target.data();
+            ByteArrayOutputStream s = new ByteArrayOutputStream(data.length + (1 << 20));
+            int from = target.kind() == InitramfsImage.Kind.CPIO ? target.offset() : 0;
+            int to = target.kind() == InitramfsImage.Kind.CPIO ? target.offset() + target.length() : data.length;
+            int p = from;
+            for (CpioEntry e : archive.entries()) {
+                if (e.isTrailer()) {
+                    s.write(data, p, e.start() - p);
+                    appended.forEach(s::writeBytes);
+                    p = e.start();
+                    break;
+                }
+                byte[] r = replacements.get(InitramfsImage.normalize(e.name()));
+                if (r != null) {
+                    s.write(data, p, e.start() - p);
+                    s.writeBytes(r);
+                    p = e.end();
+                }
+            }
+            s.write(data, p, to - p);
+            byte[] stream = s.toByteArray();
+            Compression c = targetSegment(img).compression();
+            byte[] part = c == Compression.NONE ? stream : Codecs.encode(c, stream, 0, stream.length);
+            byte[] image = img.image();
+            ByteArrayOutputStream out = new ByteArrayOutputStream(image.length + part.length);
+            out.write(image, 0, target.offset());
+            out.writeBytes(part);
+            int after = target.offset() + target.length();
+            out.write(image, after, image.length - after);
+            return out.toByteArray();
+        }
+    }
+}
