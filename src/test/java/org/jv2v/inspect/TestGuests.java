@@ -38,7 +38,7 @@ public final class TestGuests {
     static final String ROCKY_ESP_SERIAL = "1234ABCD";
 
     /** Bumped when something outside the trees changes how an image is built (a layout, a tool option). */
-    static final String RECIPE_VERSION = "4";
+    static final String RECIPE_VERSION = "5";
 
     /** A built guest: its raw disk image and the trees that went into each filesystem. */
     public record Guest(String name, Path image, Map<String, GuestTree> trees) {}
@@ -428,7 +428,8 @@ public final class TestGuests {
     // ---- a phony Windows Server 2022: NTFS with SOFTWARE and SYSTEM hives, MBR ----
 
     static final String WIN_DISK_ID = "4a563256";
-    static final long WIN_SIZE = 64L << 20;
+    /** Big enough for C: to pass the conversion's free-space check (100 MB on a Windows root). */
+    static final long WIN_SIZE = 192L << 20;
     /** Partitions in sectors: "System Reserved", then C: to the end. */
     static final long[] WIN_SYSRES = {2048, 32768};
     static final long WIN_C_START = 34816;
