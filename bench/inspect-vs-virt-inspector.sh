@@ -25,13 +25,18 @@ for g in "${guests[@]}"; do
   qemu-img convert -q -f raw -O vmdk "$images/$g/$g.img" "$work/$g.vmdk"
 done
 "$here/bin/jv2v" --version >/dev/null   # build once, outside the timing
+# a snapshot of the launcher and the built jar: edits to the sources during the run cannot start a
+# rebuild inside a timed command
+mkdir -p "$work/jv2v/target"; cp -r "$here/bin" "$work/jv2v/"; cp "$here/target/jv2v.jar" "$work/jv2v/target/"
+[ -f "$here/target/jv2v.aot" ] && cp "$here/target/jv2v.aot" "$work/jv2v/target/"
+jv2v="$work/jv2v/bin/jv2v"
 export LIBGUESTFS_BACKEND=direct LIBGUESTFS_BACKEND_SETTINGS=force_tcg
 now() { date +%s.%N; }
 declare -A tj tv
 for g in "${guests[@]}"; do tj[$g]=0; tv[$g]=0; done
 for r in $(seq "$rounds"); do
   for g in "${guests[@]}"; do
-    s=$(now); "$here/bin/jv2v" inspect "$work/$g.vmdk" >"$work/j-$g.xml"; e=$(now)
+    s=$(now); "$jv2v" inspect "$work/$g.vmdk" >"$work/j-$g.xml"; e=$(now)
     dj=$(echo "$e - $s" | bc); tj[$g]=$(echo "${tj[$g]} + $dj" | bc)
     s=$(now); virt-inspector -a "$work/$g.vmdk" >"$work/v-$g.xml" 2>"$work/v-$g.err"; e=$(now)
     dv=$(echo "$e - $s" | bc); tv[$g]=$(echo "${tv[$g]} + $dv" | bc)
