@@ -13,9 +13,9 @@
 # `seconds` file this script wrote) instead of running virt-v2v again (~6 min under TCG);
 # NO_BOOT=1 skips the boots; WORK=DIR keeps the outputs there (default target/bench/NAME-DATE).
 # Needs root to build the guest (first run only), virt-v2v (Debian's package, run with
-# LIBGUESTFS_BACKEND=direct LIBGUESTFS_BACKEND_SETTINGS=force_tcg: /dev/kvm hangs here) and nbdkit
-# (virt-v2v 2.2 writes its output through it: without it, it fails at the very end, after the
-# conversion, with "nbdkit is not installed or not working"), qemu-system-x86 and ovmf to boot.
+# LIBGUESTFS_BACKEND=direct LIBGUESTFS_BACKEND_SETTINGS=force_tcg: /dev/kvm hangs here) with nbdkit
+# and nbdcopy (Debian: nbdkit, libnbd-bin; virt-v2v 2.2 copies its output through them, and without
+# them fails only at the very end, after the whole conversion), qemu-system-x86 and ovmf to boot.
 #
 # Measured (2 cores shared with other builds; load averages as printed by the script):
 #   see the "Linux conversion against virt-v2v" section of bench/README.md
@@ -36,8 +36,8 @@ load() { cut -d' ' -f1-3 /proc/loadavg; }
 now() { date +%s.%N; }
 
 if [ -z "${V2V_DIR:-}" ]; then
-  for t in virt-v2v nbdkit; do
-    command -v $t >/dev/null || { echo "$t is not installed (Debian: apt-get install $t)" >&2; exit 1; }
+  for t in virt-v2v:virt-v2v nbdkit:nbdkit nbdcopy:libnbd-bin; do
+    command -v "${t%%:*}" >/dev/null || { echo "${t%%:*} is not installed (Debian: apt-get install ${t#*:})" >&2; exit 1; }
   done
 fi
 
