@@ -22,7 +22,7 @@ final class BootDisk {
 
     static Path make(Path dir) throws IOException, InterruptedException {
         Path root = dir.resolve("rootfs");
-        for (String d : List.of("sbin", "bin", "proc", "sys", "dev")) {  // dracut wants proc, sys and dev
+        for (String d : List.of("sbin", "bin", "proc", "sys", "dev", "run")) {  // switch_root moves these mounts
             Files.createDirectories(root.resolve(d));
         }
         Path busybox = Path.of(Run.checked(List.of("sh", "-c", "command -v busybox")).stdout().trim()).toRealPath();
@@ -37,6 +37,9 @@ final class BootDisk {
                 Files.copy(Path.of(lib).toRealPath(), dst);
             }
         }
+        // systemd in an initramfs switches only into a root that has an os-release.
+        Files.createDirectories(root.resolve("etc"));
+        Files.writeString(root.resolve("etc/os-release"), "ID=jv2v-boot-disk\nNAME=\"jv2v boot disk\"\n");
         Path init = root.resolve("sbin/init");
         Files.writeString(init, """
                 #!/bin/busybox sh
