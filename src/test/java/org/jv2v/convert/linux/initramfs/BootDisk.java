@@ -62,12 +62,17 @@ final class BootDisk {
 
     /** As {@link #boot(Path, Path, Path)} with more kernel arguments. */
     static Future<String> boot(Path kernel, Path initrd, Path disk, String extraArgs) {
+        return boot(kernel, initrd, disk, extraArgs, 300);
+    }
+
+    /** As {@link #boot(Path, Path, Path, String)} with another limit for the whole boot. */
+    static Future<String> boot(Path kernel, Path initrd, Path disk, String extraArgs, int timeoutSeconds) {
         return CompletableFuture.supplyAsync(() -> {
             try {
                 Run.Result r = Run.run(List.of("qemu-system-x86_64", "-accel", "tcg", "-m", "512", "-nographic",
                         "-no-reboot", "-net", "none", "-snapshot", "-kernel", kernel.toString(), "-initrd", initrd.toString(),
                         "-append", ("console=ttyS0 root=/dev/vda panic=-1 " + extraArgs).trim(),
-                        "-drive", "file=" + disk + ",if=virtio,format=raw"), null, Map.of(), 300);
+                        "-drive", "file=" + disk + ",if=virtio,format=raw"), null, Map.of(), timeoutSeconds);
                 return r.stdout() + r.stderr();
             } catch (IOException | InterruptedException e) {
                 throw new IllegalStateException(e);
