@@ -28,7 +28,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * blocks), with the block checksum made right again so the damage gets past the first check: item
  * counts, item offsets and sizes, keys, child pointers, levels and item bodies. Each damaged
  * image must read or be refused cleanly (see {@link DamageHarness}): never a hang, a runaway
- * allocation or an unexpected exception. Fixed seeds, so a failure repeats.
+ * allocation or an unexpected exception. Fixed seeds; the mkfs tools
+ * stamp fresh UUIDs and times, so a failure names each damage and its offset to retrace it.
  */
 class BtrfsRandomDamageTest {
     /** Rounds and seed: -Djv2v.damage.rounds=5000 -Djv2v.damage.seed=7 explores further. */

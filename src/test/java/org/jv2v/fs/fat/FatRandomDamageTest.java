@@ -30,7 +30,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * fields, FAT entries (zero, reserved, bad, end of chain, pointing back into the chain or past the
  * end), and directory entries (first cluster, size, attributes, names, long-name sequence numbers
  * and checksums). FAT has no checksums, so every change reaches the reader. Each damaged volume
- * must read or be refused cleanly (see {@link DamageHarness}). Fixed seeds, so a failure repeats.
+ * must read or be refused cleanly (see {@link DamageHarness}). Fixed seeds; the mkfs tools
+ * stamp fresh UUIDs and times, so a failure names each damage and its offset to retrace it.
  */
 class FatRandomDamageTest {
     /** Rounds per FAT type and seed: -Djv2v.damage.rounds=5000 -Djv2v.damage.seed=7 explores further. */
