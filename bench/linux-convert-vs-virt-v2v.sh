@@ -58,7 +58,7 @@ echo "guest: $vmx ($(du -h "${vmx%.vmx}.vmdk" | cut -f1) VMDK)"
 
 # jv2v built (and its AOT cache trained) outside the timing; the boot helper's classes too
 "$here/bin/jv2v" --version >/dev/null
-(cd "$here" && mvn -B -q -o test-compile >/dev/null)
+(cd "$here" && mvn -B -q -o test-compile >/dev/null 2>&1)
 
 # 2. virt-v2v
 if [ -n "${V2V_DIR:-}" ]; then
