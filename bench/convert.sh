@@ -10,8 +10,10 @@
 #   stream-raw  streamOptimized VMDK -> raw,    vs qemu-img convert   goal: ratio <= 0.8
 # and jv2v's peak RSS (from /usr/bin/time -v's "Maximum resident set size") < 256 MiB.
 #
-# Environment: RUNS (default 5), BENCH_DIR (scratch folder, default ${TMPDIR:-/var/tmp}/jv2v-bench;
-# about 6 GiB of space), BENCH_SYNC=1 to make every tool's copy durable (jv2v's default --flush;
+# Environment: RUNS (default 5), BENCH_DIR (scratch folder for the sources, default
+# ${TMPDIR:-/var/tmp}/jv2v-bench; about 4 GiB of space), BENCH_OUT (where every tool writes its copy;
+# default /dev/shm when it has 3 GiB free, so the disk's writeback, shared with whatever else runs,
+# does not decide the race; BENCH_OUT=$BENCH_DIR to include the disk), BENCH_SYNC=1 to make every tool's copy durable (jv2v's default --flush;
 # the references followed by `sync FILE`) instead of comparing page-cache copies (qemu-img's default
 # cache=unsafe, cp's default), JV2V_OPTS (extra image convert options, e.g. "-m 2").
 # The source stays in the page cache for every run of every tool (warm-up run first), so the
@@ -25,6 +27,14 @@ sync_mode=${BENCH_SYNC:-0}
 cases=("$@")
 [ ${#cases[@]} -gt 0 ] || cases=(raw-raw vmdk-qcow2 stream-raw)
 mkdir -p "$work"
+out=${BENCH_OUT:-}
+if [ -z "$out" ]; then
+  out=$work
+  if [ -d /dev/shm ] && [ "$(df -Pk /dev/shm | awk 'NR == 2 {print $4}')" -gt $((3 << 20)) ]; then
+    out=/dev/shm/jv2v-bench-out
+  fi
+fi
+mkdir -p "$out"
 for t in qemu-img /usr/bin/time cp; do
   command -v "$t" >/dev/null || { echo "bench: $t is required" >&2; exit 1; }
 done
@@ -116,6 +126,7 @@ bench_case() {
   printf '%s: jv2v %.2f s, %s %.2f s (medians of %d, alternating%s): ratio %.2f (goal <= %s); jv2v peak RSS %d MiB (goal < 256)\n' \
     "$name" "$jm" "$rlabel" "$rm_" "$runs" "$([ "$sync_mode" = 1 ] && echo ', durable' || echo '')" \
     "$(awk -v a="$jm" -v b="$rm_" 'BEGIN {print a / b}')" "$goal" $((rss / 1024))
+  echo "  load average after the case: $(cut -d' ' -f1-3 /proc/loadavg)"
   printf '  CPU time (user+sys) medians: jv2v %.2f s, %s %.2f s: ratio %.2f\n' "$jcm" "$rlabel" "$rcm" \
     "$(awk -v a="$jcm" -v b="$rcm" 'BEGIN {print (b > 0 ? a / b : 0)}')"
   echo "  wall times: jv2v ${jt[*]} | $rlabel ${rt[*]}"
@@ -123,27 +134,27 @@ bench_case() {
 }
 
 make_source
-echo "bench: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg), jv2v $("$jv2v" --version 2>&1 | tail -1)"
+echo "bench: $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg), copies written to $out, jv2v $("$jv2v" --version 2>&1 | tail -1)"
 for c in "${cases[@]}"; do
   case $c in
     raw-raw)
-      bench_case "raw -> raw" 1.1 "$work/out-jv2v.raw" "cp --sparse=always" "$work/out-cp.raw" raw \
-        -- -O raw "$src_raw" "$work/out-jv2v.raw" -- cp --sparse=always "$src_raw" "$work/out-cp.raw"
-      bench_case "raw -> raw (vs qemu-img, for reference)" - "$work/out-jv2v.raw" "qemu-img convert" \
-        "$work/out-qemu.raw" raw -- -O raw "$src_raw" "$work/out-jv2v.raw" \
-        -- qemu-img convert -f raw -O raw "$src_raw" "$work/out-qemu.raw"
+      bench_case "raw -> raw" 1.1 "$out/out-jv2v.raw" "cp --sparse=always" "$out/out-cp.raw" raw \
+        -- -O raw "$src_raw" "$out/out-jv2v.raw" -- cp --sparse=always "$src_raw" "$out/out-cp.raw"
+      bench_case "raw -> raw (vs qemu-img, for reference)" - "$out/out-jv2v.raw" "qemu-img convert" \
+        "$out/out-qemu.raw" raw -- -O raw "$src_raw" "$out/out-jv2v.raw" \
+        -- qemu-img convert -f raw -O raw "$src_raw" "$out/out-qemu.raw"
       ;;
     vmdk-qcow2)
       make_vmdk monolithicSparse "$work/src-v2-sparse.vmdk"
-      bench_case "monolithicSparse VMDK -> qcow2" 0.8 "$work/out-jv2v.qcow2" "qemu-img convert" \
-        "$work/out-qemu.qcow2" vmdk -- -O qcow2 "$work/src-v2-sparse.vmdk" "$work/out-jv2v.qcow2" \
-        -- qemu-img convert -f vmdk -O qcow2 "$work/src-v2-sparse.vmdk" "$work/out-qemu.qcow2"
+      bench_case "monolithicSparse VMDK -> qcow2" 0.8 "$out/out-jv2v.qcow2" "qemu-img convert" \
+        "$out/out-qemu.qcow2" vmdk -- -O qcow2 "$work/src-v2-sparse.vmdk" "$out/out-jv2v.qcow2" \
+        -- qemu-img convert -f vmdk -O qcow2 "$work/src-v2-sparse.vmdk" "$out/out-qemu.qcow2"
       ;;
     stream-raw)
       make_vmdk streamOptimized "$work/src-v2-stream.vmdk"
-      bench_case "streamOptimized VMDK -> raw" 0.8 "$work/out-jv2v.raw" "qemu-img convert" \
-        "$work/out-qemu.raw" vmdk -- -O raw "$work/src-v2-stream.vmdk" "$work/out-jv2v.raw" \
-        -- qemu-img convert -f vmdk -O raw "$work/src-v2-stream.vmdk" "$work/out-qemu.raw"
+      bench_case "streamOptimized VMDK -> raw" 0.8 "$out/out-jv2v.raw" "qemu-img convert" \
+        "$out/out-qemu.raw" vmdk -- -O raw "$work/src-v2-stream.vmdk" "$out/out-jv2v.raw" \
+        -- qemu-img convert -f vmdk -O raw "$work/src-v2-stream.vmdk" "$out/out-qemu.raw"
       ;;
     *) echo "bench: unknown case $c (raw-raw, vmdk-qcow2, stream-raw)" >&2; exit 2 ;;
   esac
