@@ -51,12 +51,12 @@ final class FlatExtent implements VmdkExtent {
                 break;
             }
             for (Extent e : runs) {
-                VmdkExtent.append(out, deviceStart + e.offset() - start, e.length(), e.type());
+                Extent.append(out, deviceStart + e.offset() - start, e.length(), e.type());
             }
             pos = runs.getLast().end() - start;
         }
         if (pos < end && out.isEmpty()) {
-            VmdkExtent.append(out, deviceStart + pos, end - pos, ExtentType.DATA);
+            Extent.append(out, deviceStart + pos, end - pos, ExtentType.DATA);
         }
     }
 
