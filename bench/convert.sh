@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark: jv2v image convert against the reference tools, on the same ~2 GiB disk holding ~1 GiB
-# of data (half random, half text-like), runs alternating, medians compared.
+# of data (4 MiB pieces every 8 MiB, alternately random and base64 text, every fourth text piece
+# with 1 MiB of written zeros; holes between), runs alternating, medians compared.
 #
 #   bench/convert.sh [raw-raw] [vmdk-qcow2] [stream-raw]     (default: all three)
 #
@@ -18,6 +19,25 @@
 # cache=unsafe, cp's default), JV2V_OPTS (extra image convert options, e.g. "-m 2").
 # The source stays in the page cache for every run of every tool (warm-up run first), so the
 # comparison is of the copy engines, not of the disk.
+#
+# Measured (2 CPUs shared with six other sessions' builds, tests and QEMU boots: the load average
+# was 18 to 31 throughout, so a process gets a small and varying share of a CPU and wall times
+# swing 2-5x between runs; the CPU-time ratio is the steadier figure). Ratios are jv2v / reference:
+#
+#   2026-12-03 12:57 UTC, load 20-31, copies on tmpfs, 5 runs each     wall ratio   CPU ratio   jv2v RSS
+#     raw -> raw vs cp --sparse=always                                   1.05         1.55       61 MiB
+#     raw -> raw vs qemu-img convert (for reference)                     1.78         1.76       61 MiB
+#     monolithicSparse -> qcow2 vs qemu-img convert                      2.59         1.19       62 MiB
+#     streamOptimized -> raw vs qemu-img convert                         1.86         1.09       79 MiB
+#   2026-12-03 12:22 UTC, load 11-25, copies on disk, before --no-flush stopped fsyncing the
+#   qcow2 target on close (8.05 for sparse -> qcow2), 2 workers: raw -> raw 1.46 (CPU 2.21),
+#   sparse -> qcow2 8.05 (CPU 1.78), stream -> raw 2.33 (CPU 1.86)
+#
+# So on this machine only the raw -> raw goal (<= 1.1) is met; the two 0.8 goals are not. jv2v's
+# CPU time is close to qemu-img's for the VMDK cases (1.09-1.19x, of which ~0.3 s is the JVM
+# starting), but under this load its wall time is 1.9-2.6x: the run is split over more threads
+# (4 copy workers, the parallel inflaters) that each wait for a turn on a CPU. An idle machine
+# with more cores is needed to tell whether the parallel inflation reaches 0.8x; rerun there.
 set -euo pipefail
 here=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 jv2v="$here/bin/jv2v"
