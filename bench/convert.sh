@@ -32,11 +32,13 @@
 #   2026-12-03 12:22 UTC, load 11-25, copies on disk, before --no-flush stopped fsyncing the
 #   qcow2 target on close (8.05 for sparse -> qcow2), 2 workers: raw -> raw 1.46 (CPU 2.21),
 #   sparse -> qcow2 8.05 (CPU 1.78), stream -> raw 2.33 (CPU 1.86)
+#   (the 12:57 run used 4 copy workers; three later alternating stream -> raw pairs, -m 2 against
+#   -m 4, took 9.7/9.6/7.4 s against 10.3/11.9/8.8 s, so the default went back to 1 per CPU, 2-4)
 #
 # So on this machine only the raw -> raw goal (<= 1.1) is met; the two 0.8 goals are not. jv2v's
 # CPU time is close to qemu-img's for the VMDK cases (1.09-1.19x, of which ~0.3 s is the JVM
 # starting), but under this load its wall time is 1.9-2.6x: the run is split over more threads
-# (4 copy workers, the parallel inflaters) that each wait for a turn on a CPU. An idle machine
+# (the copy workers, the parallel inflaters) that each wait for a turn on a CPU. An idle machine
 # with more cores is needed to tell whether the parallel inflation reaches 0.8x; rerun there.
 set -euo pipefail
 here=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)

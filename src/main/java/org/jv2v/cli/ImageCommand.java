@@ -207,7 +207,7 @@ final class ImageCommand implements Callable<Integer> {
         @Option(names = "-r", paramLabel = "RATE", description = "Limit reading to RATE bytes per second (e.g. 50M).")
         String rateLimit;
 
-        @Option(names = {"-m", "--workers"}, paramLabel = "N", description = "Parallel reader/writer threads (default: 2 per CPU, 4 to 8).")
+        @Option(names = {"-m", "--workers"}, paramLabel = "N", description = "Parallel reader/writer threads (default: CPUs, 2 to 4).")
         int workers = CopyOptions.defaults().workers();
 
         @Option(names = "--chunk-size", paramLabel = "SIZE", description = "Bytes per unit of work (default 8M).")

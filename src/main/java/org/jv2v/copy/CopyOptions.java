@@ -57,12 +57,12 @@ public record CopyOptions(Preallocation preallocation, boolean compress, boolean
 
     /**
      * Sparse, resumable, flushed at the end, 8 MiB chunks read in 256 KiB pieces (small enough to stay
-     * in the CPU cache between the read and the write), a checkpoint every 10 s, and two workers per
-     * CPU from 4 to 8: one inflating or deflating while the other waits for I/O (measured with
-     * bench/convert.sh: 4 beat 2 on 2 CPUs); more only contend for the target file's lock.
+     * in the CPU cache between the read and the write), a checkpoint every 10 s, and one worker per
+     * CPU from 2 to 4: more only contend for the CPUs and the target file's lock (bench/convert.sh
+     * on 2 busy CPUs: 4 workers were slower than 2 in three alternating streamOptimized runs).
      */
     public static CopyOptions defaults() {
-        int workers = (int) Math.clamp(2L * Runtime.getRuntime().availableProcessors(), 4, 8);
+        int workers = Math.clamp(Runtime.getRuntime().availableProcessors(), 2, 4);
         return new CopyOptions(Preallocation.OFF, false, false, true, true, workers, 8 << 20, 256 << 10, 0,
                 Duration.ofSeconds(10), RangeSet.empty(), "");
     }
