@@ -32,6 +32,11 @@ public final class LinuxConverter {
         this.initramfs = initramfs;
     }
 
+    /** The guest's name for itself ("Debian GNU/Linux 12 (bookworm)"), from its release files. */
+    public static Optional<String> product(GuestFiles files) throws IOException {
+        return Distro.detect(files).map(Distro::product);
+    }
+
     public ConversionPlan plan(GuestFiles files, ConversionInput input) throws IOException {
         return new Planning(files, input).run();
     }

@@ -123,7 +123,7 @@ final class NicPins {
             SourceNic n = free.getFirst();
             String name = unresolved.getFirst();
             pins.add(new Pin(name, n.mac().get().toLowerCase(java.util.Locale.ROOT), n.index(),
-                    "it is the only NIC the configuration names and the VM's only other NIC", byName.get(name)));
+                    "it is the only name the configuration uses for a NIC, and the VM has one NIC left", byName.get(name)));
         } else if (!unresolved.isEmpty()) {
             List<String> sorted = new ArrayList<>(unresolved);
             sorted.sort(NicPins::byNumbers);

@@ -19,7 +19,7 @@ public final class PlanPrinter {
 
     public static String text(ConversionPlan plan) {
         StringBuilder s = new StringBuilder();
-        s.append("Conversion plan for ").append(plan.product()).append('\n');
+        s.append("\nConversion plan for ").append(plan.product()).append('\n');
         for (String line : plan.summary()) {
             s.append("  ").append(line).append('\n');
         }
