@@ -66,8 +66,12 @@ public record GuestMounts(MountedGuestFiles files, Map<String, String> unreadabl
                 try {
                     fs = fmt.get().openWritable(v.get().volume().device());
                 } catch (Jv2vException e) {
-                    throw new Jv2vException("cannot convert: " + mp.device() + " (" + fmt.get().name() + ", mounted at "
-                            + mp.path() + "): " + e.getMessage());
+                    String why = e.getMessage() == null ? e.toString() : e.getMessage();
+                    if (why.startsWith(mp.device() + ": ")) {
+                        why = why.substring(mp.device().length() + 2);
+                    }
+                    throw new Jv2vException("cannot convert: " + mp.device() + " (mounted at " + mp.path() + "): "
+                            + why);
                 }
                 mounts.add(new MountedGuestFiles.Mount(mp.path(), mp.device(), fs, Optional.empty()));
                 rootSeen |= mp.path().equals("/");
