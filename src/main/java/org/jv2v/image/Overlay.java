@@ -346,45 +346,18 @@ public final class Overlay implements BlockDevice {
                 long e = entry(cluster);
                 if (e == IN_BASE) {
                     long stop = Math.min(end, nextNonBase(cluster, endCluster) << CLUSTER_BITS);
-                    while (pos < stop) {
-                        List<Extent> b = base.blockStatus(pos, stop - pos);
-                        if (b.isEmpty()) {
-                            throw new IOException(base.describe() + ": block status returned nothing at " + pos);
-                        }
-                        for (Extent x : b) {
-                            long s = Math.max(x.offset(), pos);
-                            long t = Math.min(x.end(), stop);
-                            if (t > s) {
-                                add(out, s, t - s, x.type());
-                            }
-                        }
-                        long reached = Math.min(stop, b.getLast().end());
-                        if (reached <= pos) {
-                            throw new IOException(base.describe() + ": block status made no progress at " + pos);
-                        }
-                        pos = reached;
-                    }
+                    Extent.appendStatusOf(out, base, pos, stop);
+                    pos = stop;
                     continue;
                 }
                 long stop = Math.min(end, (cluster + 1) << CLUSTER_BITS);
-                add(out, pos, stop - pos, e == ZERO ? ExtentType.ZERO : ExtentType.DATA);
+                Extent.append(out, pos, stop - pos, e == ZERO ? ExtentType.ZERO : ExtentType.DATA);
                 pos = stop;
             }
         } finally {
             lock.readLock().unlock();
         }
         return out;
-    }
-
-    private static void add(List<Extent> out, long offset, long length, ExtentType type) {
-        if (!out.isEmpty()) {
-            Extent last = out.getLast();
-            if (last.type() == type && last.end() == offset) {
-                out.set(out.size() - 1, new Extent(last.offset(), last.length() + length, type));
-                return;
-            }
-        }
-        out.add(new Extent(offset, length, type));
     }
 
     @Override

@@ -228,8 +228,8 @@ abstract sealed class Qcow2Device implements BlockDevice permits Qcow2ReadDevice
 
         void flush() throws IOException {
             switch (kind) {
-                case DATA -> add(out, guest, length, ExtentType.DATA);
-                case ZERO -> add(out, guest, length, ExtentType.ZERO);
+                case DATA -> Extent.append(out, guest, length, ExtentType.DATA);
+                case ZERO -> Extent.append(out, guest, length, ExtentType.ZERO);
                 case UNALLOCATED -> backingStatus(out, guest, length);
                 default -> {
                     // nothing pending
@@ -240,36 +240,7 @@ abstract sealed class Qcow2Device implements BlockDevice permits Qcow2ReadDevice
     }
 
     private void backingStatus(List<Extent> out, long from, long len) throws IOException {
-        long end = from + len;
-        long covered = backing == null ? from : Math.max(from, Math.min(end, backing.size()));
-        for (long p = from; p < covered; ) {
-            List<Extent> part = backing.blockStatus(p, covered - p);
-            if (part.isEmpty()) {
-                throw new IOException(backing.describe() + ": block status returned nothing at offset " + p);
-            }
-            for (Extent e : part) {
-                long s = Math.max(p, e.offset());
-                long t = Math.min(covered, e.end());
-                if (t > s) {
-                    add(out, s, t - s, e.type());
-                    p = t;
-                }
-            }
-        }
-        if (covered < end) {
-            add(out, covered, end - covered, ExtentType.UNALLOCATED);
-        }
-    }
-
-    static void add(List<Extent> out, long offset, long length, ExtentType type) {
-        if (!out.isEmpty()) {
-            Extent last = out.getLast();
-            if (last.type() == type && last.end() == offset) {
-                out.set(out.size() - 1, new Extent(last.offset(), last.length() + length, type));
-                return;
-            }
-        }
-        out.add(new Extent(offset, length, type));
+        Extent.appendStatusOf(out, backing, from, from + len);
     }
 
     /** Reads guest {@code [guest, guest + n)} from the backing device, zeros beyond its end. */

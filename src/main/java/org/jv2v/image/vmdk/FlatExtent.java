@@ -36,7 +36,7 @@ final class FlatExtent implements VmdkExtent {
     /** Flat data may hold anything; finding holes in the file would need SEEK_DATA, which Java lacks. */
     @Override
     public void status(long offset, long length, long deviceStart, List<Extent> out, int maxRuns) {
-        VmdkExtent.append(out, deviceStart + offset, length, ExtentType.DATA);
+        Extent.append(out, deviceStart + offset, length, ExtentType.DATA);
     }
 
     @Override

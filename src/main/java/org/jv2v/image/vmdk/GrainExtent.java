@@ -818,7 +818,7 @@ final class GrainExtent implements VmdkExtent {
                 }
                 n = Math.min(end, g * grainBytes) - pos;
             }
-            VmdkExtent.append(out, deviceStart + pos, n, type);
+            Extent.append(out, deviceStart + pos, n, type);
             pos += n;
         }
     }

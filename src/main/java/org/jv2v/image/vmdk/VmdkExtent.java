@@ -32,19 +32,4 @@ sealed interface VmdkExtent extends Closeable permits FlatExtent, ZeroExtent, Gr
     interface Below {
         void read(ByteBuffer dst, long extentOffset) throws IOException;
     }
-
-    /** Appends a run, merging it with the last one when they touch and have the same type. */
-    static void append(List<Extent> out, long offset, long length, ExtentType type) {
-        if (length <= 0) {
-            return;
-        }
-        if (!out.isEmpty()) {
-            Extent last = out.getLast();
-            if (last.type() == type && last.end() == offset) {
-                out.set(out.size() - 1, new Extent(last.offset(), last.length() + length, type));
-                return;
-            }
-        }
-        out.add(new Extent(offset, length, type));
-    }
 }

@@ -16,7 +16,7 @@ record ZeroExtent(long size) implements VmdkExtent {
 
     @Override
     public void status(long offset, long length, long deviceStart, List<Extent> out, int maxRuns) {
-        VmdkExtent.append(out, deviceStart + offset, length, ExtentType.ZERO);
+        Extent.append(out, deviceStart + offset, length, ExtentType.ZERO);
     }
 
     @Override

@@ -1,5 +1,6 @@
 package org.jv2v.image.qcow2;
 
+import org.jv2v.image.Extent;
 import org.jv2v.image.ExtentType;
 import org.jv2v.image.Images;
 import org.jv2v.image.OpenContext;
@@ -73,7 +74,7 @@ class Qcow2ReaderTest {
     private static List<org.jv2v.image.Extent> dataOnly(List<org.jv2v.image.Extent> extents) {
         List<org.jv2v.image.Extent> out = new ArrayList<>();
         for (var e : extents) {
-            Qcow2Device.add(out, e.offset(), e.length(), e.type() == ExtentType.DATA ? ExtentType.DATA
+            Extent.append(out, e.offset(), e.length(), e.type() == ExtentType.DATA ? ExtentType.DATA
                     : ExtentType.ZERO);
         }
         return out;

@@ -84,7 +84,7 @@ final class Qemu {
         for (JsonNode n : new ObjectMapper().readTree(json)) {
             ExtentType type = n.get("data").asBoolean() ? ExtentType.DATA
                     : n.get("present").asBoolean() ? ExtentType.ZERO : ExtentType.UNALLOCATED;
-            Qcow2Device.add(out, n.get("start").asLong(), n.get("length").asLong(), type);
+            Extent.append(out, n.get("start").asLong(), n.get("length").asLong(), type);
         }
         return out;
     }
@@ -97,7 +97,7 @@ final class Qemu {
             assertThat(part).isNotEmpty();
             assertThat(part.getFirst().offset()).isEqualTo(off);
             for (Extent e : part) {
-                Qcow2Device.add(out, e.offset(), e.length(), e.type());
+                Extent.append(out, e.offset(), e.length(), e.type());
                 off = e.end();
             }
         }

@@ -112,7 +112,7 @@ final class VmdkOracle {
             assertThat(part).isNotEmpty();
             assertThat(part.getFirst().offset()).isEqualTo(off);
             for (Extent e : part) {
-                VmdkExtent.append(out, e.offset(), e.length(), e.type());
+                Extent.append(out, e.offset(), e.length(), e.type());
             }
             off = part.getLast().end();
         }
@@ -127,7 +127,7 @@ final class VmdkOracle {
         for (JsonNode n : new ObjectMapper().readTree(json)) {
             ExtentType t = n.get("data").asBoolean() ? ExtentType.DATA
                     : n.get("present").asBoolean() ? ExtentType.ZERO : ExtentType.UNALLOCATED;
-            VmdkExtent.append(out, n.get("start").asLong(), n.get("length").asLong(), t);
+            Extent.append(out, n.get("start").asLong(), n.get("length").asLong(), t);
         }
         return out;
     }
