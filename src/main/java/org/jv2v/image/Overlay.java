@@ -134,7 +134,7 @@ public final class Overlay implements BlockDevice {
                         continue;
                     }
                     long cluster = (region << L2_BITS) + i;
-                    add(out, cluster << CLUSTER_BITS, clusterLength(cluster), e == ZERO ? ExtentType.ZERO : ExtentType.DATA);
+                    Extent.append(out, cluster << CLUSTER_BITS, clusterLength(cluster), e == ZERO ? ExtentType.ZERO : ExtentType.DATA);
                 }
             }
         } finally {
