@@ -86,7 +86,7 @@ final class ConvertGuest {
                 r.target().blockDriver(), Map.of());
         ConversionPlan plan;
         List<String> applied = List.of();
-        try (GuestMounts mounts = GuestMounts.open(in.inspection(), g)) {
+        try (GuestMounts mounts = GuestMounts.open(in.inspection(), g, r.planOnly())) {
             log.stage("Converting " + LinuxConverter.product(mounts.files()).orElse(g.describe()) + " to run on KVM");
             input = new ConversionInput(input.disks(), input.nics(), input.nicPciSlots(), input.firmware(),
                     input.blockDriver(), mounts.unreadable());
@@ -101,6 +101,9 @@ final class ConvertGuest {
                 return unconverted;
             }
             if (r.planOnly()) {
+                for (String refusal : mounts.refusals()) {
+                    log.warn(refusal + " (the conversion itself would stop here)");
+                }
                 log.out().print(r.machineReadable() ? PlanPrinter.jsonText(plan) : PlanPrinter.text(plan));
                 log.out().flush();
                 return new Converted(plan.capabilities(), Optional.of(plan), "");

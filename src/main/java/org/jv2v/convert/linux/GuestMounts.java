@@ -35,6 +35,15 @@ public record GuestMounts(MountedGuestFiles files, Map<String, String> unreadabl
      *                       /usr), cannot be opened for editing: with the filesystem's own reason
      */
     public static GuestMounts open(Inspection in, GuestInfo root) throws IOException {
+        return open(in, root, false);
+    }
+
+    /**
+     * As {@link #open(Inspection, GuestInfo)}; with {@code readOnlyFallback} (for {@code --plan}) a
+     * filesystem that cannot be opened for editing is opened read-only instead, with the reason
+     * kept in its {@link MountedGuestFiles.Mount#readOnlyReason()} (see {@link #refusals()}).
+     */
+    public static GuestMounts open(Inspection in, GuestInfo root, boolean readOnlyFallback) throws IOException {
         List<MountedGuestFiles.Mount> mounts = new ArrayList<>();
         Map<String, String> unreadable = new LinkedHashMap<>();
         boolean rootSeen = false;
@@ -63,6 +72,7 @@ public record GuestMounts(MountedGuestFiles files, Map<String, String> unreadabl
                     continue;
                 }
                 FileSystem fs;
+                Optional<String> readOnly = Optional.empty();
                 try {
                     fs = fmt.get().openWritable(v.get().volume().device());
                 } catch (Jv2vException e) {
@@ -70,10 +80,14 @@ public record GuestMounts(MountedGuestFiles files, Map<String, String> unreadabl
                     if (why.startsWith(mp.device() + ": ")) {
                         why = why.substring(mp.device().length() + 2);
                     }
-                    throw new Jv2vException("cannot convert: " + mp.device() + " (mounted at " + mp.path() + "): "
-                            + why);
+                    String refusal = "cannot convert: " + mp.device() + " (mounted at " + mp.path() + "): " + why;
+                    if (!readOnlyFallback) {
+                        throw new Jv2vException(refusal);
+                    }
+                    fs = fmt.get().open(v.get().volume().device());
+                    readOnly = Optional.of(refusal);
                 }
-                mounts.add(new MountedGuestFiles.Mount(mp.path(), mp.device(), fs, Optional.empty()));
+                mounts.add(new MountedGuestFiles.Mount(mp.path(), mp.device(), fs, readOnly));
                 rootSeen |= mp.path().equals("/");
             }
             if (!rootSeen) {
@@ -93,6 +107,11 @@ public record GuestMounts(MountedGuestFiles files, Map<String, String> unreadabl
             throw e;
         }
         return new GuestMounts(new MountedGuestFiles(mounts), unreadable);
+    }
+
+    /** Why filesystems opened read-only by the fallback could not be edited: each would stop a conversion. */
+    public java.util.List<String> refusals() {
+        return files.mounts().stream().flatMap(m -> m.readOnlyReason().stream()).toList();
     }
 
     private static void closeQuietly(FileSystem fs) {

@@ -69,15 +69,19 @@ public final class PlanApplier {
                     done.add("copied " + c.from() + " to " + c.path());
                 }
                 case FileEdit.RebuildInitramfs i -> {
+                    long t0 = System.nanoTime();
                     byte[] image = files.read(i.path(), MAX_INITRAMFS_BYTES)
                             .orElseThrow(() -> new Jv2vException(i.path() + ": the initramfs is missing"));
                     InitramfsUpdater.Result r = initramfs.addModules(image, files, i.modulesDir(), i.kernelVersion(),
                             i.modules());
+                    long t1 = System.nanoTime();
                     if (r.image() != image) {
                         files.rewrite(i.path(), r.image());
                     }
-                    done.add("rebuilt " + i.path() + " (" + image.length / 1024 + " KiB -> " + r.image().length / 1024
-                            + " KiB)");
+                    long t2 = System.nanoTime();
+                    done.add(String.format(java.util.Locale.ROOT,
+                            "rebuilt %s (%d KiB -> %d KiB; %.1f s to edit the image, %.1f s to write it)", i.path(),
+                            image.length / 1024, r.image().length / 1024, (t1 - t0) / 1e9, (t2 - t1) / 1e9));
                     r.changes().forEach(c -> done.add("  " + c));
                 }
             }
