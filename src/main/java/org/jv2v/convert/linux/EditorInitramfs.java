@@ -1,6 +1,6 @@
 package org.jv2v.convert.linux;
 
-import org.jv2v.convert.linux.initramfs.InitramfsEditor;
+import org.jv2v.convert.linux.initramfs.VirtioInitramfs;
 import org.jv2v.convert.linux.kmod.ModuleTree;
 
 import java.io.IOException;
@@ -24,11 +24,15 @@ public final class EditorInitramfs implements InitramfsUpdater {
     @Override
     public Result addModules(byte[] image, GuestFiles files, String modulesDir, String kernelVersion,
                              List<String> modules) throws IOException {
-        InitramfsEditor.Result r = InitramfsEditor.addModules(image, "the initramfs of " + kernelVersion,
+        VirtioInitramfs.Result r = VirtioInitramfs.addDrivers(image, "the initramfs of " + kernelVersion,
                 tree(files, modulesDir, kernelVersion), modules);
         List<String> lines = new ArrayList<>(r.plan());
         if (!r.changed()) {
             lines.add("the initramfs already has every module asked for: unchanged");
+        }
+        if (r.changed() && !r.loadsByAlias()) {
+            throw new org.jv2v.Jv2vException("the initramfs of " + kernelVersion + " has no udev rule that loads "
+                    + "drivers by device alias, so the virtio drivers added to it would not be loaded at boot");
         }
         return new Result(r.changed() ? r.image() : image, lines);
     }
