@@ -136,6 +136,11 @@ final class Jv2vCommand implements Callable<Integer> {
                     + "nothing is written and nothing copied (with --machine-readable: JSON).")
     boolean plan;
 
+    @Option(names = "--no-convert", order = 15,
+            description = "Copy the guest as it is: no driver is installed and no file in it is changed. The target "
+                    + "keeps devices the guest already drives, unless --virtio yes says it has virtio drivers.")
+    boolean noConvert;
+
     @Option(names = "--print-source", order = 15, description = "Print what was read from the source and stop.")
     boolean printSource;
 
@@ -220,7 +225,7 @@ final class Jv2vCommand implements Callable<Integer> {
                 outputAlloc.equals("preallocated"), blockDriver, nets, !noCopy);
         SourceOptions source = new SourceOptions(DatastoreMap.parse(datastores), allowDirs);
         ConversionRequest request = new ConversionRequest(input, inputs, source, target, caps, printSource,
-                machineReadable, plan);
+                machineReadable, plan, noConvert);
         StageLog log = new StageLog(out, err, quiet || ((printSource || plan) && machineReadable), verbose || trace);
         new Pipeline(transfer).run(request, log);
         return 0;

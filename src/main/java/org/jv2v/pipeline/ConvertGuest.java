@@ -55,6 +55,13 @@ final class ConvertGuest {
             }
             return unconverted;
         }
+        if (r.noConvert()) {
+            if (r.planOnly()) {
+                throw new Jv2vException("--plan and --no-convert: with no conversion there is nothing to plan");
+            }
+            log.debug("--no-convert: the guest is copied as it is");
+            return unconverted;
+        }
         InspectGuest.Inspected in = inspected.get();
         Optional<GuestInfo> root = in.root();
         if (root.isEmpty()) {
@@ -102,7 +109,7 @@ final class ConvertGuest {
             }
             if (r.planOnly()) {
                 for (String refusal : mounts.refusals()) {
-                    log.warn(refusal + " (the conversion itself would stop here)");
+                    log.warn(refusal + " (the conversion stops if it has to change a file there)");
                 }
                 log.out().print(r.machineReadable() ? PlanPrinter.jsonText(plan) : PlanPrinter.text(plan));
                 log.out().flush();

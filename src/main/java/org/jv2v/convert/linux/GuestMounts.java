@@ -81,7 +81,9 @@ public record GuestMounts(MountedGuestFiles files, Map<String, String> unreadabl
                         why = why.substring(mp.device().length() + 2);
                     }
                     String refusal = "cannot convert: " + mp.device() + " (mounted at " + mp.path() + "): " + why;
-                    if (!readOnlyFallback) {
+                    // the root is always edited; another filesystem (the ESP, which jv2v reads but
+                    // does not write) only stops the conversion if an edit needs it (PlanApplier)
+                    if (!readOnlyFallback && mp.path().equals("/")) {
                         throw new Jv2vException(refusal);
                     }
                     fs = fmt.get().open(v.get().volume().device());
@@ -109,7 +111,7 @@ public record GuestMounts(MountedGuestFiles files, Map<String, String> unreadabl
         return new GuestMounts(new MountedGuestFiles(mounts), unreadable);
     }
 
-    /** Why filesystems opened read-only by the fallback could not be edited: each would stop a conversion. */
+    /** Why filesystems opened read-only could not be opened for editing (an edit there stops the conversion). */
     public java.util.List<String> refusals() {
         return files.mounts().stream().flatMap(m -> m.readOnlyReason().stream()).toList();
     }
