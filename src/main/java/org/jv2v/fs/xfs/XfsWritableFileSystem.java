@@ -45,8 +45,10 @@ import java.util.concurrent.ThreadLocalRandom;
  *     ones are freed first. A file with the reflink flag whose blocks are shared with another file
  *     is refused (the refcount B+tree is never changed).</li>
  * <li>{@link #create}, {@link #symlink}, {@link #mkdir}: new inodes (from a chunk with a free
- *     inode in the parent's AG, else a new chunk) get the current time, a random generation, no
- *     attribute fork (so no SELinux label) and the filesystem's bigtime/nrext64 inode flags. The
+ *     inode in the parent's AG, else a new chunk) get the current time, a random generation and
+ *     the filesystem's bigtime/nrext64 inode flags. {@link #create(String, byte[], int, int, int, Map)}
+ *     stores extended attributes (the SELinux label) in the inode as the kernel does for a new
+ *     file; symbolic links and directories get none. The
  *     parent's mtime and ctime become now. Symbolic links that fit the inode are stored in it,
  *     longer ones (up to 1024 bytes) in blocks with their v5 header.</li>
  * <li>{@link #unlink}: the name goes; at the last link the data and attribute fork blocks are
