@@ -110,6 +110,14 @@ public final class XfsWritableFileSystem implements WritableFileSystem {
             throw new Jv2vException(device.describe() + ": the device is read-only, XFS cannot be edited on it");
         }
         XfsFileSystem fs = XfsFileSystem.open(device);
+        if (fs.volume().sb.logStart() == 0) {
+            throw new Jv2vException(device.describe() + ": the XFS filesystem keeps its log on another device, whose"
+                    + " state jv2v cannot check; editing it is not supported");
+        }
+        if (fs.volume().sb.rtBlocks() != 0) {
+            throw new Jv2vException(device.describe() + ": the XFS filesystem has a realtime section; editing it is"
+                    + " not supported");
+        }
         XfsLogState log = fs.logState();
         if (!log.clean()) {
             throw new Jv2vException(device.describe() + ": the XFS filesystem was not shut down cleanly (" + log.detail()

@@ -129,4 +129,20 @@ class XfsWriteRefusalTest {
             assertThat(Files.readAllBytes(m.path("/etc/copy"))).isEqualTo(Files.readAllBytes(m.path("/etc/original")));
         }
     }
+
+    @Test
+    void externalLogAndRealtimeSectionAreRefused() throws Exception {
+        Path log = dir.resolve("log.img");
+        try (var f = new java.io.RandomAccessFile(log.toFile(), "rw")) {
+            f.setLength(80L << 20);
+        }
+        Path image = image("-l", "logdev=" + log + ",size=64m");
+        assertRefused(image, null, "keeps its log on another device");
+        Path rt = dir.resolve("rt.img");
+        try (var f = new java.io.RandomAccessFile(rt.toFile(), "rw")) {
+            f.setLength(20L << 20);
+        }
+        image = image("-r", "rtdev=" + rt);
+        assertRefused(image, null, "realtime section");
+    }
 }
