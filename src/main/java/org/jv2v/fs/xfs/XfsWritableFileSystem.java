@@ -444,6 +444,7 @@ public final class XfsWritableFileSystem implements WritableFileSystem {
             List<long[]> runs = e.allocData(e.agOfIno(ino), blocks);
             if (attrFork != null) {
                 putAttrFork(e, ie, attrFork, runs.size(), path);
+                markAttributesUsed(e);
             }
             writeContent(runs, content);
             ie.nblocks(blocks);
@@ -472,9 +473,9 @@ public final class XfsWritableFileSystem implements WritableFileSystem {
         if (xattrs.isEmpty()) {
             return null;
         }
-        if (!sb.isV5() && ((sb.versionNum() & ATTRBIT) == 0 || !sb.hasAttr2())) {
-            throw new Jv2vException(path + ": giving a new file extended attributes on this XFS v4 filesystem"
-                    + " (no file has any yet, or no attr2) is not supported");
+        if (!sb.hasAttr2()) {
+            throw new Jv2vException(path + ": giving a new file extended attributes on an XFS v4 filesystem"
+                    + " without attr2 is not supported");
         }
         var out = new java.io.ByteArrayOutputStream();
         out.write(0);
@@ -518,6 +519,22 @@ public final class XfsWritableFileSystem implements WritableFileSystem {
         fork[0] = (byte) (fork.length >> 8);
         fork[1] = (byte) fork.length;
         return fork;
+    }
+
+    /**
+     * On v4, the superblock says whether any file has attributes (XFS_SB_VERSION_ATTRBIT, 0x64
+     * versionnum); the first one sets it in the primary superblock, as the kernel does.
+     */
+    private void markAttributesUsed(Edit e) throws IOException {
+        if (sb.isV5()) {
+            return;
+        }
+        ByteBuffer s = e.t.get(0, sb.sectSize(), Superblock.CRC_OFFSET, "superblock");
+        int version = Superblock.u16(s, 0x64);
+        if ((version & ATTRBIT) == 0) {
+            s.putShort(0x64, (short) (version | ATTRBIT));
+            e.t.dirty(0);
+        }
     }
 
     /**
