@@ -55,8 +55,9 @@ import java.util.concurrent.ThreadLocalRandom;
  *     freed and the inode is cleared and marked free.</li>
  * </ul>
  * Directory forms: see {@link DirEdit}. Refused when opening: a log that needs replay, a filesystem
- * marked as needing repair, the reverse-mapping B+tree (rmapbt), parent pointers, ASCII
- * case-insensitive names, version 1 inodes, and any feature this editor does not know. With quota
+ * marked as needing repair, an external log, a realtime section, the reverse-mapping B+tree
+ * (rmapbt), parent pointers, ASCII case-insensitive names, version 1 inodes, and any feature this
+ * editor does not know. With quota
  * accounting on, the quota-checked flags are cleared so that the kernel recounts usage at mount.
  */
 public final class XfsWritableFileSystem implements WritableFileSystem {
