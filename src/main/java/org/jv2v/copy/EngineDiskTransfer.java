@@ -1,6 +1,7 @@
 package org.jv2v.copy;
 
 import org.jv2v.Jv2vException;
+import org.jv2v.fs.ByteRange;
 import org.jv2v.image.BlockDevice;
 import org.jv2v.image.ImageWriter;
 import org.jv2v.image.Images;
@@ -40,13 +41,27 @@ public final class EngineDiskTransfer implements DiskTransfer {
     @Override
     public void copy(SourceDisk source, PathGuard guard, TargetDisk target, boolean preallocated, Progress progress)
             throws IOException {
+        copy(source, guard, target, preallocated, java.util.List.of(), progress);
+    }
+
+    /** Skips {@code unused} (inspection's map of the bytes no filesystem uses): not read, zeros in the target. */
+    @Override
+    public void copy(SourceDisk source, PathGuard guard, TargetDisk target, boolean preallocated,
+                     java.util.List<ByteRange> unused, Progress progress) throws IOException {
         ImageWriter writer = Images.writer(target.format());
         try (Opened in = open(source, guard)) {
+            RangeSet.Builder skip = RangeSet.builder();
+            for (ByteRange r : unused) {
+                skip.add(r.offset(), r.length());
+            }
             CopyOptions opts = CopyOptions.defaults()
                     .withPreallocation(!preallocated ? Preallocation.OFF
                             : target.format().equals("raw") ? Preallocation.FALLOC : Preallocation.METADATA)
+                    .withUnused(skip.build())
                     .withSourceId(in.id());
-            Copier.copy(in.device(), writer, target.file(), opts, p -> progress.update(p.done(), p.total()));
+            CopyResult r = Copier.copy(in.device(), writer, target.file(), opts,
+                    p -> progress.update(p.done(), p.total()));
+            progress.finished(r.virtualSize(), r.bytesRead(), r.bytesWritten(), r.unusedBytes(), r.zeroBytes());
         }
     }
 

@@ -1,6 +1,10 @@
 package org.jv2v.inspect;
 
 import org.jv2v.fs.DirEntry;
+import org.jv2v.fs.FileStat;
+import org.jv2v.fs.FileSystem;
+import org.jv2v.inspect.rpm.RpmHeader;
+import org.jv2v.inspect.rpm.RpmPackages;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -11,8 +15,9 @@ import java.util.Optional;
 
 /**
  * Installed packages from the package manager's own database, parsed as libguestfs parses it:
- * dpkg's status file, apk's installed file, pacman's local/{@code *}/desc. RPM's database (Berkeley
- * DB, or SQLite since RHEL 9 and Fedora 33) is not read: its applications list stays empty, with a note.
+ * dpkg's status file, apk's installed file, pacman's local/{@code *}/desc, and RPM's database when it
+ * is SQLite (RHEL 9, Fedora 33 and later); the Berkeley DB and ndb databases of older releases are
+ * not read (their applications list stays empty, with a note).
  */
 final class Packages {
     /** libguestfs reads no dpkg status or apk database bigger than this (MAX_DPKG_STATUS_SIZE). */
@@ -30,15 +35,62 @@ final class Packages {
             case "deb" -> dpkg(g, notes);
             case "apk" -> apk(g, notes);
             case "pacman" -> pacman(g, notes);
-            case "rpm" -> {
-                notes.add("applications: the RPM database (/var/lib/rpm) is not read by jv2v: none listed");
-                yield List.of();
-            }
+            case "rpm" -> rpm(g, notes);
             default -> List.of();
         };
         List<Application> sorted = new ArrayList<>(apps);
         sorted.sort(Comparator.comparing(Application::name));
         return sorted;
+    }
+
+    /** Where the RPM database is, as /usr/lib/rpm/macros's %_dbpath says on RHEL 8 and 9 (and before). */
+    static final String RPM_DBPATH = "/var/lib/rpm";
+
+    /**
+     * RPM's SQLite database, read as librpm reads it with the C locale: a string tag that is absent
+     * is "(none)" (librpm's headerFormat), an absent epoch is 0.
+     */
+    static List<Application> rpm(GuestFiles g, List<String> notes) throws IOException {
+        String path = RPM_DBPATH + "/rpmdb.sqlite";
+        Optional<GuestFiles.Resolved> r = g.resolve(path, true);
+        if (r.isEmpty() || !r.get().stat().isRegular()) {
+            boolean bdb = g.exists(RPM_DBPATH + "/Packages");
+            boolean ndb = g.exists(RPM_DBPATH + "/Packages.db");
+            notes.add(bdb ? RPM_DBPATH + "/Packages: a Berkeley DB RPM database, which jv2v does not read: no packages listed"
+                    : ndb ? RPM_DBPATH + "/Packages.db: an ndb RPM database, which jv2v does not read: no packages listed"
+                    : path + ": not found: applications not listed");
+            return List.of();
+        }
+        Optional<FileStat> wal = g.stat(path + "-wal");
+        if (wal.isPresent() && wal.get().size() > 0) {
+            notes.add(path + "-wal: " + wal.get().size() + " bytes of changes not yet checkpointed into the database "
+                    + "are not read: the list may miss the latest installs and removals");
+        }
+        FileSystem fs = r.get().mount().fs();
+        String inside = r.get().inside();
+        long size = r.get().stat().size();
+        List<RpmHeader> headers = RpmPackages.read((dst, pos) -> {
+            while (dst.hasRemaining()) {
+                int n = fs.read(inside, dst, pos + dst.position());
+                if (n <= 0) {
+                    throw new IOException(path + ": short read at offset " + (pos + dst.position()));
+                }
+            }
+        }, size, path);
+        List<Application> out = new ArrayList<>();
+        for (RpmHeader h : headers) {
+            long epoch = h.number(RpmHeader.EPOCH).orElse(0L);
+            out.add(new Application(rpmString(h, RpmHeader.NAME), "", (int) epoch,
+                    rpmString(h, RpmHeader.VERSION), rpmString(h, RpmHeader.RELEASE),
+                    rpmString(h, RpmHeader.ARCH), "", "", rpmString(h, RpmHeader.URL),
+                    "", rpmString(h, RpmHeader.SUMMARY),
+                    rpmString(h, RpmHeader.DESCRIPTION)));
+        }
+        return out;
+    }
+
+    private static String rpmString(RpmHeader h, int tag) {
+        return h.string(tag).orElse("(none)");
     }
 
     static List<Application> dpkg(GuestFiles g, List<String> notes) throws IOException {
@@ -195,7 +247,7 @@ final class Packages {
     }
 
     private static Optional<byte[]> database(GuestFiles g, String path, List<String> notes) throws IOException {
-        Optional<org.jv2v.fs.FileStat> st = g.stat(path);
+        Optional<FileStat> st = g.stat(path);
         if (st.isEmpty()) {
             notes.add(path + ": not found: applications not listed");
             return Optional.empty();

@@ -77,7 +77,13 @@ final class WindowsRoot {
         d.windowsSoftwareHive = software.orElse(null);
         d.windowsSystemHive = system.orElse(null);
         if (software.isPresent() && system.isPresent()) {
-            WindowsRegistry.read(g, d, scan);
+            try {
+                WindowsRegistry.read(g, d, scan);
+            } catch (IOException | RuntimeException e) {
+                d.notes.add("registry: " + Inspector.message(e) + ": product, version and host name unknown");
+            }
+        } else {
+            d.notes.add(root + "/System32/config: no SOFTWARE and SYSTEM hives: product and version unknown");
         }
     }
 

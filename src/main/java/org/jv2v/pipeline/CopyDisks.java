@@ -8,9 +8,12 @@ import org.jv2v.target.TargetVm;
 
 import java.io.IOException;
 import java.util.List;
+import java.util.Locale;
 
 /** Stage 4: copy each disk through the disk engine (or say plainly that nothing was copied). */
 final class CopyDisks {
+    private static final double MIB = 1024.0 * 1024.0;
+
     private CopyDisks() {}
 
     static void run(ConversionRequest r, Target target, TargetVm t, DiskTransfer transfer,
@@ -30,7 +33,18 @@ final class CopyDisks {
         for (TargetVm.TargetDisk d : t.disks()) {
             log.stage("Copying disk " + (d.id() + 1) + "/" + n);
             List<ByteRange> skip = d.source().id() < unused.size() ? unused.get(d.source().id()) : List.of();
-            transfer.copy(d.source(), guard, d, r.target().preallocated(), skip, (done, total) -> { });
+            transfer.copy(d.source(), guard, d, r.target().preallocated(), skip, new DiskTransfer.Progress() {
+                @Override
+                public void update(long done, long total) {
+                }
+
+                @Override
+                public void finished(long size, long read, long written, long unusedBytes, long zero) {
+                    log.detail(String.format(Locale.ROOT, "%.1f MiB read, %.1f MiB written of %.1f MiB "
+                            + "(%.1f MiB used by no filesystem, not read; %.1f MiB blank, not written)", read / MIB, written / MIB,
+                            size / MIB, unusedBytes / MIB, zero / MIB));
+                }
+            });
         }
     }
 }

@@ -21,6 +21,13 @@ public interface DiskTransfer {
     /** Reports bytes done out of the total, for the progress bar. */
     interface Progress {
         void update(long done, long total);
+
+        /**
+         * Called once when a copy is complete: the disk's size, the bytes read from the source and
+         * written to the target, the bytes neither read nor written because no filesystem uses them
+         * ({@code unused}), and the bytes not written because they are zeros ({@code zero}).
+         */
+        default void finished(long size, long read, long written, long unused, long zero) {}
     }
 
     /** False for {@link #NOT_WIRED}: this build cannot copy disks. */

@@ -16,9 +16,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * dpkg's status file as jv2v reads it, against dpkg-query reading the same file: the same installed
  * packages with the same name, version (epoch:version-release put back together), architecture,
- * source package, home page and summary. (virt-inspector's own listing of the test guest was
- * compared by hand; see {@link VirtInspectorComparisonTest} for why the automatic run leaves
- * applications out.)
+ * source package, home page and summary (virt-inspector's listing is compared in
+ * {@link VirtInspectorComparisonTest}).
  */
 class PackagesTest {
     @TempDir

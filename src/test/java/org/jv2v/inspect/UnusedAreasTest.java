@@ -4,7 +4,9 @@ import org.jv2v.fs.ByteRange;
 import org.jv2v.fs.FileSystem;
 import org.jv2v.fs.FileSystems;
 import org.jv2v.image.BlockDevice;
+import org.jv2v.testing.Checksums;
 import org.jv2v.testing.FileDevice;
+import org.jv2v.testing.Jv2vRun;
 import org.jv2v.testing.Run;
 import org.jv2v.testing.Tools;
 import org.jv2v.volume.Volume;
@@ -22,6 +24,8 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -40,8 +44,9 @@ class UnusedAreasTest {
     void debianCopiedWithoutUnusedAreasIsIntact() throws Exception {
         Tools.require("e2fsck", "debugfs", "blkid");
         TestGuests.Guest guest = TestGuests.debian();
-        Path copy = dir.resolve("copy.img");
-        UnusedAreas.DiskMap map = copySkipping(guest.image(), copy);
+        Copied copied = copySkipping(guest.image());
+        Path copy = copied.image();
+        UnusedAreas.DiskMap map = copied.map();
         long size = Files.size(guest.image());
         assertThat(map.unusedBytes()).as("most of a nearly empty 200 MiB disk is skipped").isGreaterThan(size / 2);
         // the MBR's boot code and what lies between the MBR and the first partition (grub's core.img)
@@ -66,8 +71,9 @@ class UnusedAreasTest {
     void rockyCopiedWithoutUnusedAreasIsIntact() throws Exception {
         Tools.require("xfs_repair", "fsck.fat");
         TestGuests.Guest guest = TestGuests.rocky();
-        Path copy = dir.resolve("copy.img");
-        UnusedAreas.DiskMap map = copySkipping(guest.image(), copy);
+        Copied copied = copySkipping(guest.image());
+        Path copy = copied.image();
+        UnusedAreas.DiskMap map = copied.map();
         assertThat(map.unusedBytes()).as("most of two nearly empty XFS filesystems").isGreaterThan(400L << 20);
         try (FileDevice d = FileDevice.open(copy)) {
             var scan = Volumes.scan(List.of(d));
@@ -87,11 +93,45 @@ class UnusedAreasTest {
         }
     }
 
-    /** A 128 MiB disk full of old random data (as a used thick disk is) holding 6 MiB of files. */
+    @Test
+    void windowsCopiedWithoutUnusedAreasIsIntact() throws Exception {
+        Tools.require("ntfscat", "ntfsfix");
+        TestGuests.Guest guest = TestGuests.windows();
+        Copied copied = copySkipping(guest.image());
+        Path copy = copied.image();
+        UnusedAreas.DiskMap map = copied.map();
+        assertThat(map.unusedBytes()).as("most of two nearly empty NTFS volumes").isGreaterThan(20L << 20);
+        long size = Files.size(guest.image());
+        Path c = extract(copy, TestGuests.WIN_C_START * 512, size - TestGuests.WIN_C_START * 512, "c");
+        Path sysres = extract(copy, TestGuests.WIN_SYSRES[0] * 512, TestGuests.WIN_SYSRES[1] * 512, "sysres");
+        for (Path part : List.of(c, sysres)) {
+            Run.Result r = Run.run(List.of("ntfsfix", "-n", part.toString()), dir, Map.of(), 120);
+            assertThat(r.exitCode()).as("ntfsfix -n:\n" + r.all()).isZero();
+        }
+        // read back by ntfs-3g's ntfscat, not by jv2v
+        checkNtfs(c, guest.trees().get("/"));
+        checkNtfs(sysres, guest.trees().get("/sysres"));
+    }
+
+    private void checkNtfs(Path part, GuestTree tree) throws Exception {
+        for (Map.Entry<String, byte[]> f : tree.files().entrySet()) {
+            Path out = dir.resolve("ntfscat.out");
+            Run.Result r = Run.run(List.of("sh", "-c", "ntfscat \"$0\" \"$1\" > \"$2\"", part.toString(), "/" + f.getKey(),
+                    out.toString()), dir, Map.of(), 60);
+            assertThat(r.exitCode()).as("ntfscat " + f.getKey() + ": " + r.all()).isZero();
+            assertThat(Files.readAllBytes(out)).as(f.getKey()).isEqualTo(f.getValue());
+        }
+    }
+
+    /**
+     * A 128 MiB disk full of old random data (as a used thick disk is) holding 6 MiB of files,
+     * converted by the pipeline: about the data's size is read and written, every byte the map
+     * skipped is zero in the copy although the source holds old data there, and the copy is whole.
+     */
     @Test
     void thickDiskWithLittleDataCopiesAboutTheDataSize() throws Exception {
         Tools.require("sfdisk", "mkfs.ext4", "e2fsck");
-        Path image = dir.resolve("thick.img");
+        Path image = Files.createDirectories(dir.resolve("src")).resolve("thick.img");
         long size = 128L << 20;
         Random rnd = new Random(5);
         try (FileChannel ch = FileChannel.open(image, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
@@ -119,14 +159,28 @@ class UnusedAreasTest {
                 "offset=1048576,nodiscard", "-d", tree.toString(), image.toString(), ((size >> 10) - 1024) + "k"), dir,
                 Map.of(), 60);
         assertThat(m.exitCode()).as(m.all()).isZero();
-        Path copy = dir.resolve("copy.img");
-        UnusedAreas.DiskMap map = copySkipping(image, copy);
-        long copied = size - map.unusedBytes();
-        System.out.printf("thick 128 MiB disk, %d MiB of files: %.1f MiB copied%n", dataBytes >> 20,
-                copied / 1048576.0);
-        assertThat(copied).as("data plus metadata and journal: about the data's size").isBetween(dataBytes,
+        Copied c = copySkipping(image);
+        Matcher report = COPY_REPORT.matcher(c.log());
+        assertThat(report.find()).isTrue();
+        long read = (long) (Double.parseDouble(report.group(1)) * 1048576);
+        long written = (long) (Double.parseDouble(report.group(2)) * 1048576);
+        System.out.printf("thick 128 MiB disk, %d MiB of files: %.1f MiB read, %.1f MiB written (map: %.1f MiB "
+                + "unused)%n", dataBytes >> 20, read / 1048576.0, written / 1048576.0, c.map().unusedBytes() / 1048576.0);
+        assertThat(Double.parseDouble(report.group(4))).as("a thick disk: every unused byte of the map skipped")
+                .isCloseTo(c.map().unusedBytes() / 1048576.0, org.assertj.core.data.Offset.offset(0.1));
+        assertThat(read).as("data plus metadata and journal: about the data's size").isBetween(dataBytes,
                 dataBytes + (8L << 20));
-        checkExt4(copy, 2048, size / 512 - 2048, data);
+        assertThat(written).isBetween(dataBytes, read);
+        for (ByteRange r : c.map().unused()) {
+            for (long at = r.offset(); at < r.end(); at += 1 << 20) {
+                int n = (int) Math.min(1 << 20, r.end() - at);
+                assertThat(Arrays.equals(readRange(c.image(), at, n), new byte[n]))
+                        .as("the skipped bytes at " + at + " are zeros in the copy").isTrue();
+                assertThat(Arrays.equals(readRange(image, at, n), new byte[n])).as("the source's old data at " + at)
+                        .isFalse();
+            }
+        }
+        checkExt4(c.image(), 2048, size / 512 - 2048, data);
     }
 
     @Test
@@ -174,36 +228,33 @@ class UnusedAreasTest {
         }
     }
 
-    /** What the copier does with the map: a sparse target, only the bytes outside it copied. */
-    static UnusedAreas.DiskMap copySkipping(Path source, Path target) throws IOException {
+    /** A pipeline copy: the target image, the map inspection made, and what the copy stage said. */
+    record Copied(Path image, UnusedAreas.DiskMap map, String log) {}
+
+    /**
+     * The whole conversion pipeline ({@code jv2v -i disk SOURCE -o local}) with the disk engine it
+     * finds (org.jv2v.copy): inspection maps the unused areas, the copier skips them. The source is
+     * checked untouched, the copy stage's report is checked to say it skipped what the map says.
+     */
+    Copied copySkipping(Path source) throws IOException {
+        Map<String, String> before = Checksums.of(source.getParent());
+        Path out = Files.createDirectories(dir.resolve("out"));
+        Jv2vRun.Result r = Jv2vRun.ok("-i", "disk", source.toString(), "-o", "local", "-os", out.toString());
+        assertThat(Checksums.of(source.getParent())).as("source untouched").isEqualTo(before);
+        assertThat(r.stdout()).contains("Mapping filesystem data to avoid copying unused and blank areas");
+        String name = source.getFileName().toString().replaceFirst("\\.[^.]*$", "");
         UnusedAreas.DiskMap map = map(source);
-        long size = Files.size(source);
-        List<ByteRange> keep = UnusedAreas.subtract(List.of(new ByteRange(0, size)), map.unused());
-        try (FileChannel in = FileChannel.open(source, StandardOpenOption.READ);
-             FileChannel out = FileChannel.open(target, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-            out.truncate(0);
-            ByteBuffer buf = ByteBuffer.allocate(1 << 20);
-            for (ByteRange r : keep) {
-                for (long at = r.offset(); at < r.end(); ) {
-                    buf.clear().limit((int) Math.min(buf.capacity(), r.end() - at));
-                    while (buf.hasRemaining()) {
-                        if (in.read(buf, at + buf.position()) < 0) {
-                            throw new IOException("short source");
-                        }
-                    }
-                    buf.flip();
-                    while (buf.hasRemaining()) {
-                        out.write(buf, at + buf.position());
-                    }
-                    at += buf.limit();
-                }
-            }
-            if (out.size() < size) {
-                out.write(ByteBuffer.allocate(1), size - 1);
-            }
-        }
-        return map;
+        Matcher m = COPY_REPORT.matcher(r.stdout());
+        assertThat(m.find()).as("the copy stage's report:\n" + r.stdout()).isTrue();
+        // the map's ranges that lie in holes of a sparse source count as blank, not as unused
+        assertThat(Double.parseDouble(m.group(4))).as("MiB skipped as unused: some, and no more than mapped")
+                .isPositive().isLessThanOrEqualTo(map.unusedBytes() / 1048576.0 + 0.1);
+        return new Copied(out.resolve(name + "-sda"), map, r.stdout());
     }
+
+    /** "R MiB read, W MiB written of S MiB (U MiB used by no filesystem, not read; Z MiB blank, not written)". */
+    static final Pattern COPY_REPORT = Pattern.compile("([0-9.]+) MiB read, ([0-9.]+) MiB written of ([0-9.]+) MiB "
+            + "\\(([0-9.]+) MiB used by no filesystem, not read; ([0-9.]+) MiB blank, not written\\)");
 
     private void checkExt4(Path disk, long startSector, long sectors, GuestTree tree) throws Exception {
         Path part = extract(disk, startSector * 512, sectors * 512, "part" + startSector);
