@@ -27,7 +27,7 @@ done
 "$here/bin/jv2v" --version >/dev/null   # build once, outside the timing
 # a snapshot of the launcher and the built jar: edits to the sources during the run cannot start a
 # rebuild inside a timed command
-mkdir -p "$work/jv2v/target"; cp -r "$here/bin" "$work/jv2v/"; cp "$here/target/jv2v.jar" "$work/jv2v/target/"
+mkdir -p "$work/jv2v/target"; cp -r "$here/bin" "$work/jv2v/"; cp -r "$here/target/jv2v.jar" "$here/target/lib" "$work/jv2v/target/"
 [ -f "$here/target/jv2v.aot" ] && cp "$here/target/jv2v.aot" "$work/jv2v/target/"
 jv2v="$work/jv2v/bin/jv2v"
 export LIBGUESTFS_BACKEND=direct LIBGUESTFS_BACKEND_SETTINGS=force_tcg
