@@ -29,18 +29,25 @@ for t in qemu-img /usr/bin/time cp; do
   command -v "$t" >/dev/null || { echo "bench: $t is required" >&2; exit 1; }
 done
 
-src_raw="$work/src.raw"
+# v2: the layout below; a changed layout gets a new name so a stale cached source is not reused
+src_raw="$work/src-v2.raw"
 make_source() {
   [ -f "$src_raw" ] && return
+  rm -f "$work"/src.raw "$work"/src-*.vmdk
   echo "bench: making $src_raw (2 GiB, 1 GiB of data in 4 MiB pieces every 8 MiB) ..." >&2
   head -c $((64 << 20)) /dev/urandom >"$work/random.bin"
   (set +o pipefail; base64 -w 100 /dev/urandom | head -c $((64 << 20)) >"$work/text.bin")
   qemu-img create -q -f raw "$src_raw.tmp" 2G
   for i in $(seq 0 255); do
-    piece=$work/random.bin; [ $((i % 2)) -eq 0 ] && piece=$work/text.bin
-    # 4 MiB from a varying place in the 64 MiB pool, at offset i * 8 MiB
+    # pieces alternate random (incompressible) and text (compresses ~4:1, like logs and binaries);
+    # every fourth text piece has 1 MiB of written (allocated) zeros in its middle, as a disk has
+    # freed blocks a filesystem zeroed; the other 4 MiB of each 8 MiB are holes
+    piece=$work/random.bin; [ $((i % 2)) -eq 1 ] && piece=$work/text.bin
     dd if="$piece" of="$src_raw.tmp" bs=4M count=1 skip=$((i % 16)) seek=$((i * 2)) conv=notrunc,sparse \
       status=none
+    if [ $((i % 4)) -eq 3 ]; then
+      dd if=/dev/zero of="$src_raw.tmp" bs=1M count=1 seek=$((i * 8 + 1)) conv=notrunc status=none
+    fi
   done
   rm -f "$work/random.bin" "$work/text.bin"
   mv "$src_raw.tmp" "$src_raw"
@@ -127,16 +134,16 @@ for c in "${cases[@]}"; do
         -- qemu-img convert -f raw -O raw "$src_raw" "$work/out-qemu.raw"
       ;;
     vmdk-qcow2)
-      make_vmdk monolithicSparse "$work/src-sparse.vmdk"
+      make_vmdk monolithicSparse "$work/src-v2-sparse.vmdk"
       bench_case "monolithicSparse VMDK -> qcow2" 0.8 "$work/out-jv2v.qcow2" "qemu-img convert" \
-        "$work/out-qemu.qcow2" vmdk -- -O qcow2 "$work/src-sparse.vmdk" "$work/out-jv2v.qcow2" \
-        -- qemu-img convert -f vmdk -O qcow2 "$work/src-sparse.vmdk" "$work/out-qemu.qcow2"
+        "$work/out-qemu.qcow2" vmdk -- -O qcow2 "$work/src-v2-sparse.vmdk" "$work/out-jv2v.qcow2" \
+        -- qemu-img convert -f vmdk -O qcow2 "$work/src-v2-sparse.vmdk" "$work/out-qemu.qcow2"
       ;;
     stream-raw)
-      make_vmdk streamOptimized "$work/src-stream.vmdk"
+      make_vmdk streamOptimized "$work/src-v2-stream.vmdk"
       bench_case "streamOptimized VMDK -> raw" 0.8 "$work/out-jv2v.raw" "qemu-img convert" \
-        "$work/out-qemu.raw" vmdk -- -O raw "$work/src-stream.vmdk" "$work/out-jv2v.raw" \
-        -- qemu-img convert -f vmdk -O raw "$work/src-stream.vmdk" "$work/out-qemu.raw"
+        "$work/out-qemu.raw" vmdk -- -O raw "$work/src-v2-stream.vmdk" "$work/out-jv2v.raw" \
+        -- qemu-img convert -f vmdk -O raw "$work/src-v2-stream.vmdk" "$work/out-qemu.raw"
       ;;
     *) echo "bench: unknown case $c (raw-raw, vmdk-qcow2, stream-raw)" >&2; exit 2 ;;
   esac

@@ -111,7 +111,7 @@ public final class Copier {
         this.size = src.size();
         this.chunkSize = opts.chunkSize();
         this.chunks = (size + chunkSize - 1) / chunkSize;
-        this.journal = new Journal(journalFile(this.dst), identity(), chunkSize, chunks);
+        this.journal = new Journal(journalFile(this.dst), identity(), chunkSize, chunks, opts.flush());
         this.rate = opts.rateLimit() > 0 ? new RateLimiter(opts.rateLimit()) : null;
     }
 
@@ -141,7 +141,20 @@ public final class Copier {
     private String identity() {
         String source = opts.sourceId().isEmpty() ? src.describe() : opts.sourceId();
         return "source=" + source + "\nsize=" + size + "\nformat=" + writer.name() + "\npreallocation="
-                + opts.preallocation() + "\ncompress=" + opts.compress() + "\nunused=" + opts.unused().fingerprint();
+                + opts.preallocation() + "\ncompress=" + opts.compress() + "\nunused=" + opts.unused().fingerprint()
+                + (opts.flush() ? "" : "\nboot=" + bootId());
+    }
+
+    /**
+     * Without --flush nothing is fsynced: a journal then vouches for data in the page cache, which
+     * a host crash loses. Tying it to this boot makes a rerun after a reboot start over instead.
+     */
+    private static String bootId() {
+        try {
+            return Files.readString(Path.of("/proc/sys/kernel/random/boot_id")).strip();
+        } catch (IOException | UnsupportedOperationException e) {
+            return "unknown";
+        }
     }
 
     private CopyResult run() throws IOException {
@@ -219,7 +232,7 @@ public final class Copier {
 
     /** Reopens DST.part when its journal matches, else creates it afresh. */
     private void openTarget() throws IOException {
-        CreateOptions co = new CreateOptions(size, opts.preallocation(), opts.compress());
+        CreateOptions co = new CreateOptions(size, opts.preallocation(), opts.compress(), opts.flush());
         AtomicBits fromJournal = null;
         if (opts.resume() && Files.isRegularFile(part)) {
             fromJournal = journal.load();

@@ -13,7 +13,9 @@ import java.time.Duration;
  *                           what was read from the source ({@code --verify})
  * @param resume             continue an interrupted copy from {@code DST.part} and its journal
  * @param flush              make the target durable (fsync) before it is renamed into place, as
- *                           nbdcopy --flush; journal checkpoints always flush first
+ *                           nbdcopy --flush, and fsync at every checkpoint; without it nothing is
+ *                           fsynced (as qemu-img's cache=unsafe): a killed copy still resumes, but
+ *                           after a host crash (another boot) the journal is not trusted
  * @param workers            threads that each read a chunk and write it (I/O and inflate/deflate overlap)
  * @param chunkSize          bytes per unit of work and of the journal (a power of two, 1-64 MiB)
  * @param ioSize             bytes per read and write (a power of two, 64 KiB to chunkSize): each worker

@@ -40,8 +40,11 @@ final class Journal {
     private final String key;
     private final int chunkSize;
     private final long chunks;
+    /** fsync before the rename (with a durable target); otherwise the identity names the boot. */
+    private final boolean durable;
 
-    Journal(Path path, String identity, int chunkSize, long chunks) {
+    Journal(Path path, String identity, int chunkSize, long chunks, boolean durable) {
+        this.durable = durable;
         this.path = path;
         this.key = sha256(identity);
         this.chunkSize = chunkSize;
@@ -117,7 +120,9 @@ final class Journal {
             while (buf.hasRemaining()) {
                 ch.write(buf);
             }
-            ch.force(true);
+            if (durable) {
+                ch.force(true);
+            }
         }
         try {
             Files.move(tmp, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);

@@ -1,6 +1,8 @@
 package org.jv2v.fs;
 
+import org.jv2v.fs.btrfs.BtrfsFormat;
 import org.jv2v.fs.ext.ExtFormat;
+import org.jv2v.fs.fat.FatFormat;
 import org.jv2v.fs.ntfs.NtfsFormat;
 import org.jv2v.fs.xfs.XfsFormat;
 import org.jv2v.image.BlockDevice;
@@ -9,9 +11,14 @@ import java.io.IOException;
 import java.util.List;
 import java.util.Optional;
 
-/** Every filesystem jv2v can read, and which of them a device holds. Add new formats to the list. */
+/**
+ * Every filesystem jv2v can read, and which of them a device holds. Add new formats to the list.
+ * FAT comes last: its boot sector has no magic number, only a BIOS parameter block that must make
+ * sense.
+ */
 public final class FileSystems {
-    private static final List<FileSystemFormat> FORMATS = List.of(new ExtFormat(), new XfsFormat(), new NtfsFormat());
+    private static final List<FileSystemFormat> FORMATS = List.of(new ExtFormat(), new XfsFormat(), new NtfsFormat(),
+            new BtrfsFormat(), new FatFormat());
 
     private FileSystems() {}
 

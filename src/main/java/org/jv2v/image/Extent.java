@@ -1,5 +1,6 @@
 package org.jv2v.image;
 
+import java.io.IOException;
 import java.util.List;
 
 /** A run of bytes {@code [offset, offset + length)} of one {@link ExtentType}. */
@@ -31,5 +32,27 @@ public record Extent(long offset, long length, ExtentType type) {
             }
         }
         out.add(new Extent(offset, length, type));
+    }
+
+    /**
+     * Appends what {@code below} (a backing file, a parent layer, an overlay's base; may be null)
+     * holds over {@code [from, to)}: its block status, clipped to the range, and
+     * {@link ExtentType#UNALLOCATED} past its end, as a shorter parent reads as zeros.
+     */
+    public static void appendStatusOf(List<Extent> out, BlockDevice below, long from, long to) throws IOException {
+        long covered = below == null ? from : Math.max(from, Math.min(to, below.size()));
+        long p = from;
+        while (p < covered) {
+            List<Extent> part = below.blockStatus(p, covered - p);
+            if (part.isEmpty() || part.getLast().end() <= p) {
+                throw new IOException(below.describe() + ": block status made no progress at offset " + p);
+            }
+            for (Extent e : part) {
+                long s = Math.max(p, e.offset());
+                append(out, s, Math.min(covered, e.end()) - s, e.type());
+            }
+            p = Math.min(covered, part.getLast().end());
+        }
+        append(out, covered, to - covered, ExtentType.UNALLOCATED);
     }
 }

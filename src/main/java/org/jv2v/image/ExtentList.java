@@ -1,5 +1,6 @@
 package org.jv2v.image;
 
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -15,6 +16,14 @@ public final class ExtentList {
             throw new IllegalStateException("gap in extents at " + offset + " after " + extents.getLast());
         }
         Extent.append(extents, offset, length, type);
+    }
+
+    /** Adds {@code below}'s block status over {@code [from, to)}, see {@link Extent#appendStatusOf}. */
+    public void addStatusOf(BlockDevice below, long from, long to) throws IOException {
+        if (from < to && !extents.isEmpty() && extents.getLast().end() != from) {
+            throw new IllegalStateException("gap in extents at " + from + " after " + extents.getLast());
+        }
+        Extent.appendStatusOf(extents, below, from, to);
     }
 
     public void addAll(List<Extent> more) {

@@ -318,24 +318,8 @@ public final class Overlay implements BlockDevice {
                 long e = entry(cluster);
                 if (e == IN_BASE) {
                     long stop = Math.min(end, nextNonBase(cluster, endCluster) << CLUSTER_BITS);
-                    while (pos < stop) {
-                        List<Extent> b = base.blockStatus(pos, stop - pos);
-                        if (b.isEmpty()) {
-                            throw new IOException(base.describe() + ": block status returned nothing at " + pos);
-                        }
-                        for (Extent x : b) {
-                            long s = Math.max(x.offset(), pos);
-                            long t = Math.min(x.end(), stop);
-                            if (t > s) {
-                                Extent.append(out, s, t - s, x.type());
-                            }
-                        }
-                        long reached = Math.min(stop, b.getLast().end());
-                        if (reached <= pos) {
-                            throw new IOException(base.describe() + ": block status made no progress at " + pos);
-                        }
-                        pos = reached;
-                    }
+                    Extent.appendStatusOf(out, base, pos, stop);
+                    pos = stop;
                     continue;
                 }
                 long stop = Math.min(end, (cluster + 1) << CLUSTER_BITS);

@@ -12,7 +12,7 @@ import java.util.List;
 import java.util.Set;
 
 /** An output mode ({@code -o}): where the converted guest goes and what describes it. */
-public sealed interface Target permits Target.Local, Target.Qemu, Target.Json, Target.Null {
+public sealed interface Target permits Target.FileOutput, Target.Null {
 
     /** "-o local -os /dir", for the stage line. */
     String describe();
@@ -30,9 +30,9 @@ public sealed interface Target permits Target.Local, Target.Qemu, Target.Json, T
 
     static Target of(TargetOptions o) {
         return switch (o.mode()) {
-            case LOCAL -> new Local(o);
-            case QEMU -> new Qemu(o);
-            case JSON -> new Json(o);
+            case LOCAL -> new FileOutput(o, ".xml", false, (source, t) -> LibvirtXml.write(t));
+            case QEMU -> new FileOutput(o, ".sh", true, (source, t) -> QemuScript.write(t));
+            case JSON -> new FileOutput(o, ".json", false, JsonOutput::write);
             case NULL -> new Null(o);
         };
     }
@@ -69,52 +69,33 @@ public sealed interface Target permits Target.Local, Target.Qemu, Target.Json, T
         }
     }
 
-    /** {@code -o local}: disks and a libvirt domain XML. */
-    final class Local implements Target {
-        private final TargetOptions o;
-
-        Local(TargetOptions o) {
-            this.o = o;
-        }
-
-        @Override
-        public String describe() {
-            return "-o local -os " + o.storage().map(Path::toString).orElse("?");
-        }
-
-        @Override
-        public void initialize() {
-            storage(o);
-            checkFormat(o);
-        }
-
-        @Override
-        public boolean writesDisks() {
-            return true;
-        }
-
-        @Override
-        public List<Path> metadataFiles(TargetVm t) {
-            return List.of(storage(o).resolve(TargetPlanner.fileSafe(t.name()) + ".xml"));
-        }
-
-        @Override
-        public void writeMetadata(SourceVm source, TargetVm t) throws IOException {
-            writeAtomically(metadataFiles(t).get(0), LibvirtXml.write(t), false);
-        }
+    /** What a file-writing output mode writes beside the disks. */
+    @FunctionalInterface
+    interface MetadataWriter {
+        String write(SourceVm source, TargetVm t);
     }
 
-    /** {@code -o qemu}: disks and a script that starts QEMU. */
-    final class Qemu implements Target {
+    /**
+     * {@code -o local} (disks and a libvirt domain XML), {@code -o qemu} (disks and a script that
+     * starts QEMU) and {@code -o json} (disks and a JSON description): they differ only in the one
+     * metadata file they write.
+     */
+    final class FileOutput implements Target {
         private final TargetOptions o;
+        private final String extension;
+        private final boolean executable;
+        private final MetadataWriter writer;
 
-        Qemu(TargetOptions o) {
+        FileOutput(TargetOptions o, String extension, boolean executable, MetadataWriter writer) {
             this.o = o;
+            this.extension = extension;
+            this.executable = executable;
+            this.writer = writer;
         }
 
         @Override
         public String describe() {
-            return "-o qemu -os " + o.storage().map(Path::toString).orElse("?");
+            return "-o " + o.mode().label() + " -os " + o.storage().map(Path::toString).orElse("?");
         }
 
         @Override
@@ -130,47 +111,12 @@ public sealed interface Target permits Target.Local, Target.Qemu, Target.Json, T
 
         @Override
         public List<Path> metadataFiles(TargetVm t) {
-            return List.of(storage(o).resolve(TargetPlanner.fileSafe(t.name()) + ".sh"));
+            return List.of(storage(o).resolve(TargetPlanner.fileSafe(t.name()) + extension));
         }
 
         @Override
         public void writeMetadata(SourceVm source, TargetVm t) throws IOException {
-            writeAtomically(metadataFiles(t).get(0), QemuScript.write(t), true);
-        }
-    }
-
-    /** {@code -o json}: disks and a JSON description. */
-    final class Json implements Target {
-        private final TargetOptions o;
-
-        Json(TargetOptions o) {
-            this.o = o;
-        }
-
-        @Override
-        public String describe() {
-            return "-o json -os " + o.storage().map(Path::toString).orElse("?");
-        }
-
-        @Override
-        public void initialize() {
-            storage(o);
-            checkFormat(o);
-        }
-
-        @Override
-        public boolean writesDisks() {
-            return true;
-        }
-
-        @Override
-        public List<Path> metadataFiles(TargetVm t) {
-            return List.of(storage(o).resolve(TargetPlanner.fileSafe(t.name()) + ".json"));
-        }
-
-        @Override
-        public void writeMetadata(SourceVm source, TargetVm t) throws IOException {
-            writeAtomically(metadataFiles(t).get(0), JsonOutput.write(source, t), false);
+            writeAtomically(metadataFiles(t).get(0), writer.write(source, t), executable);
         }
     }
 

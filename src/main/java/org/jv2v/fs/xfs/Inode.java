@@ -76,7 +76,7 @@ record Inode(
         return parse(v, ino, offset, b, field);
     }
 
-    private static Inode parse(Volume v, long ino, long offset, ByteBuffer b, String field) {
+    static Inode parse(Volume v, long ino, long offset, ByteBuffer b, String field) {
         Superblock sb = v.sb;
         if (Superblock.u16(b, 0x00) != MAGIC) {
             throw v.corrupt(field, offset, "bad magic 0x" + Integer.toHexString(Superblock.u16(b, 0x00)));

@@ -33,6 +33,8 @@ record Superblock(
         long icount,            // 0x80
         long ifree,             // 0x88
         long fdblocks,          // 0x90
+        int qflags,             // 0xb0 quota flags
+        long inoAlignment,      // 0xb4 inode chunk alignment in blocks
         int dirBlkLog,          // 0xc0
         int logSectLog,         // 0xc1
         long features2,         // 0xc8
@@ -51,6 +53,7 @@ record Superblock(
     static final int VERSION_BORG = 0x4000; // ASCII case-insensitive names
     static final int VERSION_MOREBITS = 0x8000;
     static final long FEATURES2_FTYPE = 0x200;
+    static final long FEATURES2_ATTR2 = 0x08;
 
     static final long INCOMPAT_FTYPE = 0x1;
     static final long INCOMPAT_SPINODES = 0x2;
@@ -92,6 +95,8 @@ record Superblock(
                 b.getLong(0x80),
                 b.getLong(0x88),
                 b.getLong(0x90),
+                u16(b, 0xb0),
+                u32(b, 0xb4),
                 u8(b, 0xc0),
                 u8(b, 0xc1),
                 u32(b, 0xc8),
@@ -177,6 +182,11 @@ record Superblock(
     boolean hasFtype() {
         return isV5() ? (featuresIncompat & INCOMPAT_FTYPE) != 0
                 : (versionNum & VERSION_MOREBITS) != 0 && (features2 & FEATURES2_FTYPE) != 0;
+    }
+
+    /** Variable attribute fork offsets (always on v5). */
+    boolean hasAttr2() {
+        return isV5() || (versionNum & VERSION_MOREBITS) != 0 && (features2 & FEATURES2_ATTR2) != 0;
     }
 
     boolean hasLogV2() {

@@ -105,6 +105,13 @@ final class Volume {
         return b.duplicate();
     }
 
+    /** Forgets every cached block (after an edit wrote new metadata). */
+    void invalidate() {
+        synchronized (cache) {
+            cache.clear();
+        }
+    }
+
     /** Several consecutive metadata blocks (a directory block) assembled from the cache. */
     ByteBuffer metaBlocks(long[] offsets, String field) throws IOException {
         if (offsets.length == 1) {

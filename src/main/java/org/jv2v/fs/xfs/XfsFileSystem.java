@@ -365,6 +365,33 @@ public final class XfsFileSystem implements FileSystem {
         return freeSpace;
     }
 
+    /** Forgets every cached inode, directory and free space map (after an edit changed them). */
+    synchronized void invalidate() {
+        v.invalidate();
+        synchronized (inodes) {
+            inodes.clear();
+        }
+        synchronized (dirs) {
+            dirs.clear();
+            cachedEntries = 0;
+        }
+        freeSpace = null;
+    }
+
+    Volume volume() {
+        return v;
+    }
+
+    /** The inode a path names (lstat semantics unless {@code followLast}). */
+    Inode resolveInode(String path, boolean followLast) throws IOException {
+        return resolve(path, followLast);
+    }
+
+    /** The entry {@code name} of directory {@code dir}, or null. */
+    Directories.Entry entry(Inode dir, String name) throws IOException {
+        return lookup(dir, name);
+    }
+
     @Override
     public void close() {
         // the device belongs to whoever opened it

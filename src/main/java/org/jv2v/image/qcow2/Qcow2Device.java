@@ -240,25 +240,7 @@ abstract sealed class Qcow2Device implements BlockDevice permits Qcow2ReadDevice
     }
 
     private void backingStatus(List<Extent> out, long from, long len) throws IOException {
-        long end = from + len;
-        long covered = backing == null ? from : Math.max(from, Math.min(end, backing.size()));
-        for (long p = from; p < covered; ) {
-            List<Extent> part = backing.blockStatus(p, covered - p);
-            if (part.isEmpty()) {
-                throw new IOException(backing.describe() + ": block status returned nothing at offset " + p);
-            }
-            for (Extent e : part) {
-                long s = Math.max(p, e.offset());
-                long t = Math.min(covered, e.end());
-                if (t > s) {
-                    Extent.append(out, s, t - s, e.type());
-                    p = t;
-                }
-            }
-        }
-        if (covered < end) {
-            Extent.append(out, covered, end - covered, ExtentType.UNALLOCATED);
-        }
+        Extent.appendStatusOf(out, backing, from, from + len);
     }
 
     /** Reads guest {@code [guest, guest + n)} from the backing device, zeros beyond its end. */

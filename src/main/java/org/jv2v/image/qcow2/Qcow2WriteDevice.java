@@ -60,6 +60,8 @@ final class Qcow2WriteDevice extends Qcow2Device {
     }
 
     /** Writes share it; flush and close take it alone, so they see no write half done. */
+    /** Whether flushes and metadata ordering fsync (CreateOptions.durable). */
+    private final boolean durable;
     private final ReentrantReadWriteLock barrier = new ReentrantReadWriteLock();
     /** Guards all metadata below. */
     private final ReentrantLock lock = new ReentrantLock();
@@ -98,9 +100,10 @@ final class Qcow2WriteDevice extends Qcow2Device {
     }
 
     private Qcow2WriteDevice(Path file, FileChannel channel, Geometry geo, Compression compression, boolean compress,
-                             long[] refTable, Budget budget) {
+                             boolean durable, long[] refTable, Budget budget) {
         super(file, channel, geo, compression, null);
         this.compress = compress;
+        this.durable = durable;
         this.maxTables = (int) Math.max(2, budget.l2Bytes() >> geo.clusterBits());
         int maxBlocks = (int) Math.max(2, budget.refcountBytes() >> geo.clusterBits());
         this.refs = new Refcounts(geo.clusterBits(), refTable, maxBlocks, new Refcounts.Store() {
@@ -146,7 +149,7 @@ final class Qcow2WriteDevice extends Qcow2Device {
         FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
                 StandardOpenOption.READ, StandardOpenOption.WRITE);
         try {
-            Qcow2WriteDevice dev = new Qcow2WriteDevice(file, ch, geo, Compression.ZLIB, options.compress(),
+            Qcow2WriteDevice dev = new Qcow2WriteDevice(file, ch, geo, Compression.ZLIB, options.compress(), options.durable(),
                     new long[geo.clusterSize() / 8], budget);
             dev.lock.lock();
             try {
@@ -268,7 +271,7 @@ final class Qcow2WriteDevice extends Qcow2Device {
                                     + " is unaligned or past the end of the file");
                 }
             }
-            Qcow2WriteDevice dev = new Qcow2WriteDevice(file, ch, m.geo(), m.compression(), options.compress(),
+            Qcow2WriteDevice dev = new Qcow2WriteDevice(file, ch, m.geo(), m.compression(), options.compress(), options.durable(),
                     refTable, budget);
             dev.lock.lock();
             try {
@@ -992,7 +995,7 @@ final class Qcow2WriteDevice extends Qcow2Device {
      */
     private void flushLocked() throws IOException {
         if (!changed && !dirtyOnDisk) {
-            channel.force(false);
+            force();
             return;
         }
         markDirtyOnDisk();
@@ -1015,10 +1018,10 @@ final class Qcow2WriteDevice extends Qcow2Device {
             writeFully(b, l1Offset);
             l1Dirty = false;
         }
-        channel.force(false);
+        force();
         writeHeader(onDisk.withRefcountTable(refTableOffset, refTableClusters)
                 .withIncompatibleFeatures(onDisk.incompatibleFeatures() & ~Qcow2Header.INCOMPAT_DIRTY));
-        channel.force(false);
+        force();
         dirtyOnDisk = false;
         changed = false;
     }
@@ -1029,7 +1032,7 @@ final class Qcow2WriteDevice extends Qcow2Device {
             return;
         }
         writeHeader(onDisk.withIncompatibleFeatures(onDisk.incompatibleFeatures() | Qcow2Header.INCOMPAT_DIRTY));
-        channel.force(false);
+        force();
         dirtyOnDisk = true;
     }
 
@@ -1059,6 +1062,13 @@ final class Qcow2WriteDevice extends Qcow2Device {
         long p = at;
         while (b.hasRemaining()) {
             p += channel.write(b, p);
+        }
+    }
+
+    /** fsync, unless the image was created not durable (CreateOptions.durable): then the page cache is enough. */
+    private void force() throws IOException {
+        if (durable) {
+            channel.force(false);
         }
     }
 

@@ -27,9 +27,12 @@ final class RawDevice implements BlockDevice {
     private final long size;
     private final boolean writable;
     private final Preallocation preallocation;
+    /** flush() fsyncs (see CreateOptions.durable). */
+    private final boolean durable;
 
     RawDevice(Path file, FileChannel channel, SparseFile sparse, long size, boolean writable,
-              Preallocation preallocation) {
+              Preallocation preallocation, boolean durable) {
+        this.durable = durable;
         this.file = file;
         this.channel = channel;
         this.sparse = sparse;
@@ -148,7 +151,7 @@ final class RawDevice implements BlockDevice {
 
     @Override
     public void flush() throws IOException {
-        if (writable) {
+        if (writable && durable) {
             channel.force(false);
         }
     }

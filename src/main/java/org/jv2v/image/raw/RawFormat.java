@@ -47,7 +47,7 @@ public final class RawFormat implements ImageFormat, ImageWriter {
         try {
             long size = ch.size();
             SparseFile sparse = SparseFile.open(file, false);
-            BlockDevice dev = new RawDevice(file, ch, sparse, size, false, Preallocation.OFF);
+            BlockDevice dev = new RawDevice(file, ch, sparse, size, false, Preallocation.OFF, false);
             return new OpenedImage(name(), "", file, List.of(file), dev, Optional.empty());
         } catch (IOException | RuntimeException e) {
             ch.close();
@@ -97,7 +97,8 @@ public final class RawFormat implements ImageFormat, ImageWriter {
         FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
         try {
             SparseFile sparse = SparseFile.open(file, true);
-            return new RawDevice(file, ch, sparse, options.virtualSize(), true, options.preallocation());
+            return new RawDevice(file, ch, sparse, options.virtualSize(), true, options.preallocation(),
+                    options.durable());
         } catch (IOException | RuntimeException e) {
             ch.close();
             throw e;

@@ -139,7 +139,7 @@ final class VhdDevice implements BlockDevice {
             long blockEnd = Math.min(end, blockStart + blockSize);
             int entry = bat[block];
             if (entry == UNALLOCATED) {
-                statusBelow(out, pos, blockEnd);
+                out.addStatusOf(parent, pos, blockEnd);
             } else {
                 byte[] bitmap = bitmap(block, entry);
                 long p = pos - blockStart;
@@ -151,7 +151,7 @@ final class VhdDevice implements BlockDevice {
                     if (present) {
                         out.add(blockStart + p, runEnd - p, ExtentType.DATA);
                     } else {
-                        statusBelow(out, blockStart + p, blockStart + runEnd);
+                        out.addStatusOf(parent, blockStart + p, blockStart + runEnd);
                     }
                     p = runEnd;
                 }
@@ -159,29 +159,6 @@ final class VhdDevice implements BlockDevice {
             pos = blockEnd;
         }
         return out.toList();
-    }
-
-    private void statusBelow(ExtentList out, long from, long to) throws IOException {
-        long p = from;
-        if (parent != null) {
-            long parentEnd = Math.min(to, parent.size());
-            while (p < parentEnd) {
-                List<Extent> below = parent.blockStatus(p, parentEnd - p);
-                for (Extent e : below) {
-                    long s = Math.max(e.offset(), p);
-                    long t = Math.min(e.end(), parentEnd);
-                    if (t > s) {
-                        out.add(s, t - s, e.type());
-                    }
-                }
-                long next = below.getLast().end();
-                if (next <= p) {
-                    throw new IOException(parent.describe() + ": block status made no progress at " + p);
-                }
-                p = Math.min(next, parentEnd);
-            }
-        }
-        out.add(p, to - p, ExtentType.UNALLOCATED);
     }
 
     private byte[] bitmap(int block, int entry) throws IOException {

@@ -182,7 +182,7 @@ final class VhdxDevice implements BlockDevice {
                 case VhdxBat.PAYLOAD_ZERO -> out.add(pos, blockEnd - pos, ExtentType.ZERO);
                 case VhdxBat.PAYLOAD_NOT_PRESENT -> {
                     if (differencing) {
-                        parentStatus(out, pos, blockEnd);
+                        out.addStatusOf(parent, pos, blockEnd);
                     } else {
                         out.add(pos, blockEnd - pos, ExtentType.UNALLOCATED);
                     }
@@ -198,7 +198,7 @@ final class VhdxDevice implements BlockDevice {
                         if (present) {
                             out.add(blockStart + p, runEnd - p, ExtentType.DATA);
                         } else {
-                            parentStatus(out, blockStart + p, blockStart + runEnd);
+                            out.addStatusOf(parent, blockStart + p, blockStart + runEnd);
                         }
                         p = runEnd;
                     }
@@ -208,27 +208,6 @@ final class VhdxDevice implements BlockDevice {
             pos = blockEnd;
         }
         return out.toList();
-    }
-
-    private void parentStatus(ExtentList out, long from, long to) throws IOException {
-        long p = from;
-        long parentEnd = Math.min(to, parent.size());
-        while (p < parentEnd) {
-            List<Extent> below = parent.blockStatus(p, parentEnd - p);
-            for (Extent e : below) {
-                long s = Math.max(e.offset(), p);
-                long t = Math.min(e.end(), parentEnd);
-                if (t > s) {
-                    out.add(s, t - s, e.type());
-                }
-            }
-            long next = below.getLast().end();
-            if (next <= p) {
-                throw new IOException(parent.describe() + ": block status made no progress at " + p);
-            }
-            p = Math.min(next, parentEnd);
-        }
-        out.add(p, to - p, ExtentType.UNALLOCATED);
     }
 
     /** The bits of payload block {@code block} in its chunk's sector bitmap block. */

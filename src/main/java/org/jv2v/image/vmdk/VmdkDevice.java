@@ -129,24 +129,7 @@ final class VmdkDevice implements BlockDevice {
                 Extent.append(out, r.offset(), r.length(), r.type());
                 continue;
             }
-            long p = r.offset();
-            long parentEnd = Math.min(r.end(), parent.size());
-            while (p < parentEnd) {
-                List<Extent> below = parent.blockStatus(p, parentEnd - p);
-                if (below.isEmpty() || below.getLast().end() <= p) {
-                    throw new IOException(parent.describe() + ": block status made no progress at offset " + p);
-                }
-                for (Extent x : below) {
-                    long s = Math.max(x.offset(), p);
-                    long t = Math.min(x.end(), parentEnd);
-                    Extent.append(out, s, t - s, x.type());
-                }
-                p = below.getLast().end();
-            }
-            if (parentEnd < r.end()) {
-                long s = Math.max(parentEnd, r.offset());
-                Extent.append(out, s, r.end() - s, ExtentType.UNALLOCATED);
-            }
+            Extent.appendStatusOf(out, parent, r.offset(), r.end());
         }
         return out;
     }

@@ -268,7 +268,9 @@ public final class VmdkFormat implements ImageFormat {
                 throw VmdkDescriptor.error(file, desc.offset(), line.line(), "extent file '" + line.fileName().get()
                         + "' has " + ch.size() + " bytes, the extent needs " + need + " (truncated file?)");
             }
-            return new FlatExtent(path, ch, line.offset() * 512, line.bytes());
+            FlatExtent flat = new FlatExtent(path, ch, line.offset() * 512, line.bytes());
+            opened.add(flat); // its hole-finding descriptor is closed if a later extent fails to open
+            return flat;
         }
         ByteBuffer head = ByteBuffer.allocate((int) Math.min(ch.size(), 16)).order(ByteOrder.LITTLE_ENDIAN);
         Io.readFully(ch, head, 0, path, "header");

@@ -104,6 +104,12 @@ record CpioArchive(byte[] buffer, int start, int end, List<CpioEntry> entries) {
         if (name.indexOf('\0') >= 0) {
             throw BadInputException.of(where.at(nameStart) + ": cpio name has a NUL inside it");
         }
+        // The kernel would resolve "a/../b" against whatever "a" is by then; no initramfs tool
+        // writes such a name, and a tree that depends on it cannot be edited safely.
+        if (("/" + name + "/").contains("/../")) {
+            throw BadInputException.of(where.at(nameStart) + ": cpio name '" + printable(name)
+                    + "' has a '..' component (refused: it would climb out of its folder)");
+        }
         if (fileSize > limit - (long) dataStart) {
             throw BadInputException.of(where.at(pos + 0x36) + ": cpio c_filesize " + fileSize + " of '" + printable(name)
                     + "' runs past the end of the data (" + Math.max(0, limit - dataStart) + " bytes left)");

@@ -35,46 +35,38 @@ import java.util.Set;
  * in place; new entries go before its trailer. The new image is read back and checked before it
  * is returned.
  */
-public final class InitramfsEditor {
+final class InitramfsEditor {
 
     private InitramfsEditor() {}
-
-    /**
-     * What {@link #addModules} did or would do.
-     *
-     * @param image        the new image (the original when nothing changes)
-     * @param changed      whether the image differs from the original
-     * @param plan         human-readable lines, one per change, for {@code --plan}
-     * @param addedFiles   paths added inside the image (directories and modules)
-     * @param indexFiles   index files written (replaced or created) inside the image
-     * @param compression  the compression of the rewritten part (NONE for an uncompressed archive)
-     */
-    public record Result(byte[] image, boolean changed, List<String> plan, List<String> addedFiles,
-                         List<String> indexFiles, Compression compression) {}
-
-    public static Result addModules(byte[] image, String source, ModuleTree guest, Collection<String> wanted)
-            throws IOException {
-        return addModules(image, source, guest, wanted, InitramfsLimits.DEFAULT);
-    }
 
     /**
      * Adds the modules {@code wanted} needs (names such as "virtio_blk"; dependencies, as the
      * guest's modules.dep lists them, come along; built-in ones are skipped) to the initramfs of
      * the guest kernel {@code guest}. {@code source} names the image in messages.
      */
-    public static Result addModules(byte[] image, String source, ModuleTree guest, Collection<String> wanted,
-                                    InitramfsLimits limits) throws IOException {
-        InitramfsImage img = InitramfsImage.parse(image, source, limits);
+    static VirtioInitramfs.Result addModules(byte[] image, String source, ModuleTree guest, Collection<String> wanted,
+                                             InitramfsLimits limits) throws IOException {
         String kver = guest.kernelVersion();
         List<String> plan = new ArrayList<>();
 
         Kmod.Selection sel = Kmod.select(guest, wanted);
+        if (!sel.absent().isEmpty()) {
+            throw BadInputException.of(guest.describe() + ": kernel " + kver + " has no " + String.join(", ", sel.absent())
+                    + " (neither in modules.builtin nor in modules.dep): this kernel cannot drive the virtio devices;"
+                    + " install a kernel with virtio drivers in the guest, or convert for another disk bus");
+        }
         for (String b : sel.builtin()) {
             plan.add(source + ": " + b + " is built into kernel " + kver + ": nothing to add for it");
         }
-        for (String a : sel.absent()) {
-            plan.add(source + ": " + a + " is not shipped by kernel " + kver + " (" + guest.describe() + "): skipped");
+        if (sel.modulePaths().isEmpty()) {
+            plan.add(source + ": left unchanged (kernel " + kver + " has " + String.join(", ", sel.builtin())
+                    + " built in)");
+            return new VirtioInitramfs.Result(VirtioInitramfs.Outcome.BUILTIN, image, plan, List.of(), List.of(),
+                    Compression.NONE, VirtioInitramfs.Flavor.UNKNOWN, true, sel.builtin());
         }
+        InitramfsImage img = InitramfsImage.parse(image, source, limits);
+        VirtioInitramfs.Flavor flavor = flavorOf(img);
+        boolean byAlias = loadsByAlias(img);
 
         ModuleDir dir = ModuleDir.find(img, kver);
         Map<String, String> present = new LinkedHashMap<>();   // module name -> path relative to the module folder
@@ -90,7 +82,8 @@ public final class InitramfsEditor {
         if (toAdd.isEmpty()) {
             plan.add(source + ": already holds every module needed (" + String.join(", ", sel.modulePaths().stream()
                     .map(ModuleNames::moduleName).toList()) + "): left unchanged");
-            return new Result(image, false, plan, List.of(), List.of(), targetSegment(img).compression());
+            return new VirtioInitramfs.Result(VirtioInitramfs.Outcome.ALREADY_PRESENT, image, plan, List.of(), List.of(),
+                    targetSegment(img).compression(), flavor, byAlias, sel.builtin());
         }
 
         // The modules the image will hold, and what kmod's indexes must say about them.
@@ -168,10 +161,60 @@ public final class InitramfsEditor {
                 .toList()) + " in " + dir.path() + " for its " + all.size() + " modules, as depmod would;"
                 + " udev then loads the drivers by the devices' aliases");
         plan.add(source + ": " + image.length + " bytes become " + out.length);
+        if (!byAlias) {
+            plan.add(source + ": WARNING: no udev rule in this image loads modules by MODALIAS (80-drivers.rules);"
+                    + " the added modules may not be loaded at boot");
+        }
         List<String> added = new ArrayList<>(edit.createdDirectories());
         newModules.keySet().forEach(rel -> added.add(dir.path() + "/" + rel));
         support.keySet().forEach(f -> added.add(dir.path() + "/" + f));
-        return new Result(out, true, plan, added, indexFiles, target.compression());
+        return new VirtioInitramfs.Result(VirtioInitramfs.Outcome.ADDED, out, plan, added, indexFiles,
+                target.compression(), flavor, byAlias, sel.builtin());
+    }
+
+    /** dracut keeps its build record in usr/lib/dracut; initramfs-tools its init's configuration in conf/. */
+    static VirtioInitramfs.Flavor flavorOf(InitramfsImage img) {
+        if (img.isDirectory("usr/lib/dracut") || img.isDirectory("lib/dracut")) {
+            return VirtioInitramfs.Flavor.DRACUT;
+        }
+        if (img.read("conf/initramfs.conf").isPresent() && img.read("scripts/functions").isPresent()) {
+            return VirtioInitramfs.Flavor.INITRAMFS_TOOLS;
+        }
+        return VirtioInitramfs.Flavor.UNKNOWN;
+    }
+
+    /** Largest rules file looked into: udev's own are a few KiB. */
+    private static final int MAX_RULES_BYTES = 1 << 20;
+
+    /**
+     * Whether udev in the image loads a driver for every device's MODALIAS: systemd-udevd's
+     * {@code RUN{builtin}+="kmod load"} or older udev's {@code RUN+="/sbin/modprobe -b $env{MODALIAS}"}
+     * in a rules file. That is what loads virtio_pci for the PCI device, then virtio_blk for the
+     * disk it announces, in dracut and initramfs-tools images alike.
+     */
+    static boolean loadsByAlias(InitramfsImage img) {
+        for (String dir : List.of("usr/lib/udev/rules.d", "lib/udev/rules.d", "etc/udev/rules.d")) {
+            Optional<String> d = img.resolve(dir, true);
+            if (d.isEmpty() || !img.isDirectory(d.get())) {
+                continue;
+            }
+            for (String f : img.children(d.get())) {
+                if (!f.endsWith(".rules")) {
+                    continue;
+                }
+                Optional<byte[]> b = img.read(f);
+                if (b.isEmpty() || b.get().length > MAX_RULES_BYTES) {
+                    continue;
+                }
+                for (String line : new String(b.get(), java.nio.charset.StandardCharsets.ISO_8859_1).split("\n")) {
+                    String l = line.strip();
+                    if (!l.startsWith("#") && l.contains("MODALIAS") && (l.contains("kmod load") || l.contains("modprobe"))) {
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
     }
 
     private static byte[] fileOf(InitramfsImage img, ModuleDir dir, Map<String, byte[]> support, String name) {

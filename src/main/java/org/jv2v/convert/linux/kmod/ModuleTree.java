@@ -33,6 +33,40 @@ public interface ModuleTree {
      */
     Optional<byte[]> read(String relPath, int maxBytes) throws IOException;
 
+    /** Reads one file of a tree: the bytes, empty if missing, an error past {@code maxBytes}. */
+    @FunctionalInterface
+    interface FileReader {
+        Optional<byte[]> read(String relPath, int maxBytes) throws IOException;
+    }
+
+    /**
+     * A tree served by any reader, e.g. the converter's view of the guest:
+     * {@code ModuleTree.of(kver, "/lib/modules/" + kver + " in the guest",
+     * (rel, max) -> files.read("/lib/modules/" + kver + "/" + rel, max))}. Paths handed to
+     * {@code reader} are relative, checked (no "..", no leading "/").
+     */
+    static ModuleTree of(String kernelVersion, String describe, FileReader reader) {
+        if (kernelVersion.isEmpty() || kernelVersion.contains("/") || kernelVersion.equals("..")) {
+            throw BadInputException.of(describe + ": '" + kernelVersion + "' is not a kernel version");
+        }
+        return new ModuleTree() {
+            @Override
+            public String kernelVersion() {
+                return kernelVersion;
+            }
+
+            @Override
+            public String describe() {
+                return describe;
+            }
+
+            @Override
+            public Optional<byte[]> read(String relPath, int maxBytes) throws IOException {
+                return reader.read(checkRelative(relPath, describe), maxBytes);
+            }
+        };
+    }
+
     /** A folder on this machine (tests, or a tree already extracted), opened read-only. */
     static ModuleTree ofDirectory(Path dir) {
         Path root = dir.toAbsolutePath().normalize();

@@ -22,7 +22,7 @@ final class BootDisk {
 
     static Path make(Path dir) throws IOException, InterruptedException {
         Path root = dir.resolve("rootfs");
-        for (String d : List.of("sbin", "bin", "proc", "dev")) {
+        for (String d : List.of("sbin", "bin", "proc", "sys", "dev")) {  // dracut wants proc, sys and dev
             Files.createDirectories(root.resolve(d));
         }
         Path busybox = Path.of(Run.checked(List.of("sh", "-c", "command -v busybox")).stdout().trim()).toRealPath();
@@ -54,11 +54,16 @@ final class BootDisk {
 
     /** Boots in the background; the future gives the serial console's output. */
     static Future<String> boot(Path kernel, Path initrd, Path disk) {
+        return boot(kernel, initrd, disk, "");
+    }
+
+    /** As {@link #boot(Path, Path, Path)} with more kernel arguments. */
+    static Future<String> boot(Path kernel, Path initrd, Path disk, String extraArgs) {
         return CompletableFuture.supplyAsync(() -> {
             try {
                 Run.Result r = Run.run(List.of("qemu-system-x86_64", "-accel", "tcg", "-m", "512", "-nographic",
                         "-no-reboot", "-net", "none", "-snapshot", "-kernel", kernel.toString(), "-initrd", initrd.toString(),
-                        "-append", "console=ttyS0 root=/dev/vda panic=-1",
+                        "-append", ("console=ttyS0 root=/dev/vda panic=-1 " + extraArgs).trim(),
                         "-drive", "file=" + disk + ",if=virtio,format=raw"), null, Map.of(), 300);
                 return r.stdout() + r.stderr();
             } catch (IOException | InterruptedException e) {

@@ -114,6 +114,40 @@ class InitramfsBadInputTest {
     }
 
     @Test
+    void gzipAndZstdBombsStopAtTheCap() throws Exception {
+        for (String tool : new String[] {"gzip -n -9", "zstd -q -19"}) {
+            Path bomb = dir.resolve("bomb");
+            InitramfsFixtures.shell("head -c 64M /dev/zero | " + tool + " -c > '" + bomb + "'");
+            byte[] b = Files.readAllBytes(bomb);
+            assertThat(b.length).isLessThan(1 << 20);
+            assertBadWith(b, new InitramfsLimits(1 << 30, 8 << 20, 1000),
+                    "part at offset 0x0: unpacks to more than 8388608 bytes");
+        }
+    }
+
+    /** "../" in a name, as GNU cpio writes it when asked to archive such a path. */
+    @Test
+    void dotDotInANameIsRefused() throws Exception {
+        Path d = dir.resolve("dotdot/a");
+        Files.createDirectories(d);
+        Files.writeString(dir.resolve("dotdot/evil"), "x\n");
+        InitramfsFixtures.shell("cd '" + d + "' && printf '../evil\\n' | cpio --quiet -o -H newc > ../../dotdot.cpio");
+        byte[] b = Files.readAllBytes(dir.resolve("dotdot.cpio"));
+        assertThat(new String(b, StandardCharsets.ISO_8859_1)).contains("../evil");
+        assertBad(b, "initrd.img: uncompressed cpio archive, offset 0x6e: cpio name '../evil' has a '..' component");
+        byte[] inside = cpio.clone();
+        int at = indexOf(inside, "etc/motd");
+        put(inside, at, "../motdx");  // as long as "etc/motd": the header stays right
+        assertBad(inside, "cpio name '../motdx' has a '..' component");
+    }
+
+    @Test
+    void noMagicAtAll() {
+        assertBad("PK\u0003\u0004 a zip file, not an initramfs".getBytes(StandardCharsets.ISO_8859_1),
+                "initrd.img: data at offset 0x0 is neither a cpio archive nor a compression the kernel knows");
+    }
+
+    @Test
     void truncatedZstd() throws Exception {
         InitramfsFixtures.shell("zstd -q -c < '" + dir.resolve("tiny.cpio") + "' > '" + dir.resolve("tiny.zst") + "'");
         byte[] z = Files.readAllBytes(dir.resolve("tiny.zst"));

@@ -57,7 +57,7 @@ class InitramfsCompressionTest {
         Path original = InitramfsFixtures.compose(tmp, "initrd.img", early, Files.readAllBytes(mainCpio), compressor);
         byte[] before = Files.readAllBytes(original);
 
-        InitramfsEditor.Result r = InitramfsEditor.addModules(before, original.toString(), guest, Kmod.VIRTIO_MODULES);
+        VirtioInitramfs.Result r = VirtioInitramfs.addDrivers(before, original.toString(), guest, Kmod.VIRTIO_MODULES);
 
         Compression expected = switch (compressor) {
             case "gzip" -> Compression.GZIP;

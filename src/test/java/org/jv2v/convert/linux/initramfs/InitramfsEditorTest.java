@@ -46,9 +46,12 @@ class InitramfsEditorTest {
         byte[] before = Files.readAllBytes(original);
         assertThat(InitramfsFixtures.lsinitramfs(original)).noneMatch(p -> p.contains("virtio_blk"));
 
-        InitramfsEditor.Result r = InitramfsEditor.addModules(before, original.toString(), guest, Kmod.VIRTIO_MODULES);
+        VirtioInitramfs.Result r = VirtioInitramfs.addDrivers(before, original.toString(), guest, Kmod.VIRTIO_MODULES);
 
         assertThat(r.changed()).isTrue();
+        assertThat(r.outcome()).isEqualTo(VirtioInitramfs.Outcome.ADDED);
+        assertThat(r.flavor()).isEqualTo(VirtioInitramfs.Flavor.INITRAMFS_TOOLS);
+        assertThat(r.loadsByAlias()).as("udev's 80-drivers.rules is in the image").isTrue();
         Path edited = tmp.resolve("initrd.img-edited");
         Files.write(edited, r.image());
         String kver = guest.kernelVersion();
@@ -105,9 +108,10 @@ class InitramfsEditorTest {
 
     @Test
     void secondRunChangesNothing() throws Exception {
-        byte[] once = InitramfsEditor.addModules(Files.readAllBytes(original), "once", guest, Kmod.VIRTIO_MODULES).image();
-        InitramfsEditor.Result twice = InitramfsEditor.addModules(once, "twice", guest, Kmod.VIRTIO_MODULES);
+        byte[] once = VirtioInitramfs.addDrivers(Files.readAllBytes(original), "once", guest, Kmod.VIRTIO_MODULES).image();
+        VirtioInitramfs.Result twice = VirtioInitramfs.addDrivers(once, "twice", guest, Kmod.VIRTIO_MODULES);
         assertThat(twice.changed()).isFalse();
+        assertThat(twice.outcome()).isEqualTo(VirtioInitramfs.Outcome.ALREADY_PRESENT);
         assertThat(twice.image()).isSameAs(once);
         assertThat(twice.plan()).anyMatch(l -> l.contains("already holds every module needed"));
     }
@@ -123,7 +127,7 @@ class InitramfsEditorTest {
         Tools.require("qemu-system-x86_64", "mkfs.ext4", "busybox", "zstd");
         Path kernel = GuestKernel.vmlinuz();
         Path zstdImage = InitramfsFixtures.compose(tmp, "initrd.img-zstd", null, InitramfsFixtures.gunzip(original), "zstd");
-        InitramfsEditor.Result r = InitramfsEditor.addModules(Files.readAllBytes(zstdImage), zstdImage.toString(), guest,
+        VirtioInitramfs.Result r = VirtioInitramfs.addDrivers(Files.readAllBytes(zstdImage), zstdImage.toString(), guest,
                 List.of("virtio_pci", "virtio_blk"));
         assertThat(r.compression()).isEqualTo(org.jv2v.convert.linux.compress.Compression.ZSTD);
         Path edited = tmp.resolve("initrd.img-virtio");
@@ -131,7 +135,8 @@ class InitramfsEditorTest {
         Path disk = BootDisk.make(tmp);
 
         var withEdit = BootDisk.boot(kernel, edited, disk);
-        var without = BootDisk.boot(kernel, original, disk);
+        // rootdelay: initramfs-tools waits 180 s for a missing root by default; 10 s shows the failure as well.
+        var without = BootDisk.boot(kernel, original, disk, "rootdelay=10");
         String good = withEdit.get();
         String bad = without.get();
 
