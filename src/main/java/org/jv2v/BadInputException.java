@@ -8,7 +8,34 @@ import java.nio.file.Path;
  */
 public final class BadInputException extends Jv2vException {
     private BadInputException(String message, Throwable cause) {
-        super(message, cause);
+        super(oneLine(message), cause);
+    }
+
+    /**
+     * Control characters escaped (a newline becomes backslash-n, ESC backslash-x1b): messages
+     * quote names and strings from the untrusted input, which must not break the message over
+     * lines or into terminal escapes.
+     */
+    static String oneLine(String message) {
+        if (message == null || message.chars().noneMatch(c -> c < 0x20 || c == 0x7F)) {
+            return message;
+        }
+        StringBuilder b = new StringBuilder(message.length() + 16);
+        for (char c : message.toCharArray()) {
+            switch (c) {
+                case '\n' -> b.append("\\n");
+                case '\r' -> b.append("\\r");
+                case '\t' -> b.append("\\t");
+                default -> {
+                    if (c < 0x20 || c == 0x7F) {
+                        b.append(String.format("\\x%02x", (int) c));
+                    } else {
+                        b.append(c);
+                    }
+                }
+            }
+        }
+        return b.toString();
     }
 
     /** {@code FILE:LINE: problem}, as compilers print it. */

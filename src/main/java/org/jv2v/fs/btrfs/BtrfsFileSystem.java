@@ -436,8 +436,10 @@ public final class BtrfsFileSystem implements FileSystem {
         return ii == null ? Instant.EPOCH : time(ii.otimeSec(), ii.otimeNsec());
     }
 
+    /** A timespec; seconds beyond what Instant holds (only damage makes them) are clamped. */
     private static Instant time(long sec, int nsec) {
-        return Instant.ofEpochSecond(sec, Math.floorMod(nsec, 1_000_000_000));
+        long s = Math.clamp(sec, Instant.MIN.getEpochSecond(), Instant.MAX.getEpochSecond() - 1);
+        return Instant.ofEpochSecond(s, Math.floorMod(nsec, 1_000_000_000));
     }
 
     /**

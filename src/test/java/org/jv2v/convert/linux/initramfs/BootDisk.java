@@ -22,7 +22,7 @@ final class BootDisk {
 
     static Path make(Path dir) throws IOException, InterruptedException {
         Path root = dir.resolve("rootfs");
-        for (String d : List.of("sbin", "bin", "proc", "sys", "dev")) {  // dracut wants proc, sys and dev
+        for (String d : List.of("sbin", "bin", "proc", "sys", "dev", "run")) {  // switch_root moves these mounts
             Files.createDirectories(root.resolve(d));
         }
         Path busybox = Path.of(Run.checked(List.of("sh", "-c", "command -v busybox")).stdout().trim()).toRealPath();
@@ -37,6 +37,9 @@ final class BootDisk {
                 Files.copy(Path.of(lib).toRealPath(), dst);
             }
         }
+        // systemd in an initramfs switches only into a root that has an os-release.
+        Files.createDirectories(root.resolve("etc"));
+        Files.writeString(root.resolve("etc/os-release"), "ID=jv2v-boot-disk\nNAME=\"jv2v boot disk\"\n");
         Path init = root.resolve("sbin/init");
         Files.writeString(init, """
                 #!/bin/busybox sh
@@ -59,12 +62,17 @@ final class BootDisk {
 
     /** As {@link #boot(Path, Path, Path)} with more kernel arguments. */
     static Future<String> boot(Path kernel, Path initrd, Path disk, String extraArgs) {
+        return boot(kernel, initrd, disk, extraArgs, 300);
+    }
+
+    /** As {@link #boot(Path, Path, Path, String)} with another limit for the whole boot. */
+    static Future<String> boot(Path kernel, Path initrd, Path disk, String extraArgs, int timeoutSeconds) {
         return CompletableFuture.supplyAsync(() -> {
             try {
                 Run.Result r = Run.run(List.of("qemu-system-x86_64", "-accel", "tcg", "-m", "512", "-nographic",
                         "-no-reboot", "-net", "none", "-snapshot", "-kernel", kernel.toString(), "-initrd", initrd.toString(),
                         "-append", ("console=ttyS0 root=/dev/vda panic=-1 " + extraArgs).trim(),
-                        "-drive", "file=" + disk + ",if=virtio,format=raw"), null, Map.of(), 300);
+                        "-drive", "file=" + disk + ",if=virtio,format=raw"), null, Map.of(), timeoutSeconds);
                 return r.stdout() + r.stderr();
             } catch (IOException | InterruptedException e) {
                 throw new IllegalStateException(e);
