@@ -131,6 +131,16 @@ final class Jv2vCommand implements Callable<Integer> {
             description = "Write only the metadata; do not copy the disks (the files it names will not exist).")
     boolean noCopy;
 
+    @Option(names = "--plan", order = 15,
+            description = "Print every change the conversion would make to the guest, file by file, and stop: "
+                    + "nothing is written and nothing copied (with --machine-readable: JSON).")
+    boolean plan;
+
+    @Option(names = "--no-convert", order = 15,
+            description = "Copy the guest as it is: no driver is installed and no file in it is changed. The target "
+                    + "keeps devices the guest already drives, unless --virtio yes says it has virtio drivers.")
+    boolean noConvert;
+
     @Option(names = "--print-source", order = 15, description = "Print what was read from the source and stop.")
     boolean printSource;
 
@@ -185,7 +195,7 @@ final class Jv2vCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "no input mode: use -i vmx|ova|disk|libvirtxml (jv2v --help explains)");
         }
-        if (output == null && !printSource) {
+        if (output == null && !printSource && !plan) {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "no output mode: use -o local|qemu|json|null, or --print-source");
         }
@@ -215,8 +225,8 @@ final class Jv2vCommand implements Callable<Integer> {
                 outputAlloc.equals("preallocated"), blockDriver, nets, !noCopy);
         SourceOptions source = new SourceOptions(DatastoreMap.parse(datastores), allowDirs);
         ConversionRequest request = new ConversionRequest(input, inputs, source, target, caps, printSource,
-                machineReadable);
-        StageLog log = new StageLog(out, err, quiet || (printSource && machineReadable), verbose || trace);
+                machineReadable, plan, noConvert);
+        StageLog log = new StageLog(out, err, quiet || ((printSource || plan) && machineReadable), verbose || trace);
         new Pipeline(transfer).run(request, log);
         return 0;
     }
@@ -224,8 +234,8 @@ final class Jv2vCommand implements Callable<Integer> {
     /** What {@code --machine-readable} alone prints, like virt-v2v: one capability per line. */
     List<String> capabilities() {
         List<String> caps = new ArrayList<>(List.of("jv2v", "input:vmx", "input:ova", "input:disk",
-                "input:libvirtxml", "output:local", "output:qemu", "output:json", "output:null", "convert:none",
-                "mac-option", "block-driver-option", "datastore-option", "print-source-json"));
+                "input:libvirtxml", "output:local", "output:qemu", "output:json", "output:null", "convert:linux",
+                "mac-option", "block-driver-option", "datastore-option", "print-source-json", "plan"));
         if (transfer.available()) {
             caps.add("disk-copy");
         }

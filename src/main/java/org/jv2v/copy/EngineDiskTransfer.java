@@ -14,6 +14,8 @@ import org.jv2v.image.raw.RawFormat;
 import org.jv2v.image.vmdk.VmdkFormat;
 import org.jv2v.model.DiskLocation;
 import org.jv2v.model.SourceDisk;
+import org.jv2v.fs.ByteRange;
+import org.jv2v.pipeline.ConvertedDisk;
 import org.jv2v.pipeline.DiskTransfer;
 import org.jv2v.target.TargetVm.TargetDisk;
 
@@ -23,6 +25,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.List;
 
 /**
  * The pipeline's disk copies ({@code -o local}, {@code -o qemu} ...) through the {@link Copier}:
@@ -63,6 +66,25 @@ public final class EngineDiskTransfer implements DiskTransfer {
                     p -> progress.update(p.done(), p.total()));
             progress.finished(r.virtualSize(), r.bytesRead(), r.bytesWritten(), r.unusedBytes(), r.zeroBytes());
         }
+    }
+
+    @Override
+    public void copy(ConvertedDisk disk, TargetDisk target, boolean preallocated, List<ByteRange> unused,
+                     Progress progress) throws IOException {
+        ImageWriter writer = Images.writer(target.format());
+        RangeSet.Builder b = RangeSet.builder();
+        for (ByteRange r : unused) {
+            b.add(r.offset(), r.length());
+        }
+        RangeSet skip = b.build();
+        CopyOptions opts = CopyOptions.defaults()
+                .withPreallocation(!preallocated ? Preallocation.OFF
+                        : target.format().equals("raw") ? Preallocation.FALLOC : Preallocation.METADATA)
+                .withUnused(skip)
+                .withSourceId(identity(disk.image()) + (disk.changes().isEmpty() ? "" : "|converted:" + disk.changes()));
+        CopyResult r = Copier.copy(disk.device(), writer, target.file(), opts,
+                p -> progress.update(p.done(), p.total()));
+        progress.finished(r.virtualSize(), r.bytesRead(), r.bytesWritten(), r.unusedBytes(), r.zeroBytes());
     }
 
     /** A source device and what to close after, with an identity for the copy journal. */

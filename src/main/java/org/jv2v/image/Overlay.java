@@ -115,6 +115,34 @@ public final class Overlay implements BlockDevice {
         }
     }
 
+    /**
+     * The ranges the overlay holds (written, or zeroed), in order, coalesced: everything that reads
+     * differently from the base can only lie in these (the copier must not skip them).
+     */
+    public List<Extent> changedExtents() throws IOException {
+        List<Extent> out = new ArrayList<>();
+        lock.readLock().lock();
+        try {
+            ensureOpen();
+            List<Long> regions = new ArrayList<>(l1.keySet());
+            regions.sort(null);
+            for (long region : regions) {
+                long[] table = l1.get(region);
+                for (int i = 0; i < L2_SIZE; i++) {
+                    long e = table[i];
+                    if (e == IN_BASE) {
+                        continue;
+                    }
+                    long cluster = (region << L2_BITS) + i;
+                    Extent.append(out, cluster << CLUSTER_BITS, clusterLength(cluster), e == ZERO ? ExtentType.ZERO : ExtentType.DATA);
+                }
+            }
+        } finally {
+            lock.readLock().unlock();
+        }
+        return out;
+    }
+
     @Override
     public long size() {
         return size;

@@ -18,10 +18,26 @@ import java.util.List;
  * @param capabilities    what the guest can drive (from {@code --virtio}, later from conversion)
  * @param printSource     {@code --print-source}
  * @param machineReadable {@code --machine-readable}
+ * @param planOnly        {@code --plan}: print what the conversion would change, per file, and stop
+ *                        (nothing is written, nothing copied)
+ * @param noConvert       {@code --no-convert}: copy the guest as it is, without converting it
  */
 public record ConversionRequest(InputMode input, List<Path> inputs, SourceOptions source, TargetOptions target,
-                                GuestCapabilities capabilities, boolean printSource, boolean machineReadable) {
+                                GuestCapabilities capabilities, boolean printSource, boolean machineReadable,
+                                boolean planOnly, boolean noConvert) {
     public ConversionRequest {
         inputs = List.copyOf(inputs);
+    }
+
+    /** The same run, with what the guest can drive as the conversion established it. */
+    public ConversionRequest withCapabilities(GuestCapabilities c) {
+        return new ConversionRequest(input, inputs, source, target, c, printSource, machineReadable, planOnly,
+                noConvert);
+    }
+
+    /** A run that converts and copies (no {@code --plan}). */
+    public ConversionRequest(InputMode input, List<Path> inputs, SourceOptions source, TargetOptions target,
+                             GuestCapabilities capabilities, boolean printSource, boolean machineReadable) {
+        this(input, inputs, source, target, capabilities, printSource, machineReadable, false, false);
     }
 }

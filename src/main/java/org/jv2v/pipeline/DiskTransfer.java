@@ -54,6 +54,16 @@ public interface DiskTransfer {
         copy(source, guard, target, preallocated, progress);
     }
 
+    /**
+     * Copies a disk as the conversion left it: reads {@code disk.device()} (the overlay), never the
+     * source files themselves; the rest as {@link #copy(SourceDisk, PathGuard, TargetDisk, boolean,
+     * java.util.List, Progress)}. Engines that cannot copy from an open device refuse.
+     */
+    default void copy(ConvertedDisk disk, TargetDisk target, boolean preallocated,
+                      java.util.List<org.jv2v.fs.ByteRange> unused, Progress progress) throws IOException {
+        throw new UnsupportedOperationException(getClass().getName() + " cannot copy a converted disk");
+    }
+
     DiskTransfer NOT_WIRED = new DiskTransfer() {
         @Override
         public boolean available() {

@@ -1,6 +1,8 @@
 package org.jv2v.pipeline;
 
 import org.jv2v.Jv2vException;
+import org.jv2v.image.BlockDevice;
+import org.jv2v.image.Overlay;
 import org.jv2v.inspect.GuestInfo;
 import org.jv2v.inspect.InspectOptions;
 import org.jv2v.inspect.Inspection;
@@ -9,6 +11,8 @@ import org.jv2v.model.SourceVm;
 import org.jv2v.source.Sources;
 
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -19,20 +23,29 @@ import java.util.Optional;
 final class InspectGuest {
     private InspectGuest() {}
 
-    /** The opened disks and what is on them; closing closes the disks. */
-    record Inspected(GuestDisks disks, Inspection inspection) implements AutoCloseable {
+    /**
+     * The opened disks, the copy-on-write overlays over them (which inspection read and conversion
+     * writes), and what is on them; closing closes the overlays and the disks.
+     */
+    record Inspected(GuestDisks disks, List<Overlay> overlays, Inspection inspection) implements AutoCloseable {
         Optional<GuestInfo> root() {
             return inspection.firstRoot();
         }
 
         @Override
         public void close() throws IOException {
-            disks.close();
+            try {
+                for (Overlay o : overlays) {
+                    o.close();
+                }
+            } finally {
+                disks.close();
+            }
         }
     }
 
     static Optional<Inspected> run(ConversionRequest r, SourceVm vm, StageLog log) {
-        log.stage("Inspecting the overlay");
+        log.stage("Creating an overlay to protect the source from being modified");
         GuestDisks disks;
         try {
             disks = GuestDisks.open(vm, Sources.guard(r.input(), r.inputs(), r.source()));
@@ -40,10 +53,18 @@ final class InspectGuest {
             log.warn("cannot inspect the guest: " + message(e) + "; continuing without inspection");
             return Optional.empty();
         }
+        List<Overlay> overlays = new ArrayList<>();
         Inspection in;
         try {
-            in = Inspector.inspect(disks.devices(), InspectOptions.defaults());
+            for (BlockDevice d : disks.devices()) {
+                overlays.add(Overlay.create(d));
+            }
+            log.stage("Inspecting the overlay");
+            in = Inspector.inspect(List.copyOf(overlays), InspectOptions.defaults());
         } catch (IOException | Jv2vException e) {
+            for (Overlay o : overlays) {
+                closeQuietly(o);
+            }
             log.warn("cannot inspect the guest: " + message(e) + "; continuing without inspection");
             closeQuietly(disks);
             return Optional.empty();
@@ -63,17 +84,17 @@ final class InspectGuest {
                         in.roots().stream().map(GuestInfo::root).toList()) + "): using the first");
             }
         }
-        return Optional.of(new Inspected(disks, in));
+        return Optional.of(new Inspected(disks, List.copyOf(overlays), in));
     }
 
     private static String message(Exception e) {
         return e.getMessage() == null ? e.toString() : e.getMessage();
     }
 
-    private static void closeQuietly(GuestDisks d) {
+    private static void closeQuietly(AutoCloseable d) {
         try {
             d.close();
-        } catch (IOException e) {
+        } catch (Exception e) {
             // a read-only close cannot lose anything
         }
     }

@@ -27,10 +27,43 @@ final class MapUnusedAreas {
                 log.detail(String.format(Locale.ROOT, "%s: %.1f of %.1f MiB used by no filesystem: not copied", m.disk(),
                         m.unusedBytes() / 1048576.0, m.size() / 1048576.0));
             }
-            return maps.stream().map(UnusedAreas.DiskMap::unused).toList();
+            List<List<ByteRange>> out = new java.util.ArrayList<>();
+            for (int i = 0; i < maps.size(); i++) {
+                List<ByteRange> u = maps.get(i).unused();
+                // whatever the conversion wrote is copied, whatever the map (made from the filesystems
+                // as inspection opened them) says of it
+                out.add(i < in.get().overlays().size() ? minus(u, in.get().overlays().get(i).changedExtents()) : u);
+            }
+            return out;
         } catch (IOException | RuntimeException e) {
             log.warn("cannot map the unused areas (" + e.getMessage() + "): every byte of every disk will be copied");
             return java.util.Collections.nCopies(diskCount, List.of());
         }
+    }
+
+    /** {@code ranges} without anything in {@code cut} (both sorted and disjoint). */
+    static List<ByteRange> minus(List<ByteRange> ranges, List<org.jv2v.image.Extent> cut) {
+        List<ByteRange> out = new java.util.ArrayList<>();
+        int j = 0;
+        for (ByteRange r : ranges) {
+            long pos = r.offset();
+            long end = r.offset() + r.length();
+            while (j < cut.size() && cut.get(j).end() <= pos) {
+                j++;
+            }
+            int k = j;
+            while (pos < end && k < cut.size() && cut.get(k).offset() < end) {
+                org.jv2v.image.Extent c = cut.get(k);
+                if (c.offset() > pos) {
+                    out.add(new ByteRange(pos, c.offset() - pos));
+                }
+                pos = Math.max(pos, c.end());
+                k++;
+            }
+            if (pos < end) {
+                out.add(new ByteRange(pos, end - pos));
+            }
+        }
+        return out;
     }
 }

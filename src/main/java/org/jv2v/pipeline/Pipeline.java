@@ -12,8 +12,10 @@ import java.util.Optional;
 /**
  * One conversion, stage by stage: open the source, (print it and stop,) check the target, inspect
  * the guest and check its free space, choose the devices, map the areas no filesystem uses, copy
- * the disks, write the metadata. Conversion (driver injection) will slot in after the free-space
- * check, and will supply the guest's capabilities.
+ * the disks, write the metadata. The source's disks are opened read-only under copy-on-write
+ * overlays: inspection reads them, the conversion (after the free-space check) writes to them and
+ * establishes what the guest can drive, and the copy reads their merged view. With {@code --plan}
+ * the run stops after printing what the conversion would change: nothing is written or copied.
  */
 public final class Pipeline {
     private final DiskTransfer transfer;
@@ -32,10 +34,14 @@ public final class Pipeline {
         Optional<InspectGuest.Inspected> inspected = InspectGuest.run(r, vm, log);
         try {
             CheckFreeSpace.run(inspected.flatMap(InspectGuest.Inspected::root), log);
-            TargetVm t = ChooseDevices.run(r, vm, log);
+            ConvertGuest.Converted converted = ConvertGuest.run(r, vm, inspected, log);
+            if (r.planOnly()) {
+                return;
+            }
+            TargetVm t = ChooseDevices.run(r.withCapabilities(converted.capabilities()), vm, log);
             List<List<ByteRange>> unused = target.writesDisks() && r.target().copyDisks()
                     ? MapUnusedAreas.run(inspected, vm.disks().size(), log) : List.of();
-            CopyDisks.run(r, target, t, transfer, unused, log);
+            CopyDisks.run(r, target, t, transfer, unused, inspected, converted.fingerprint(), log);
             CreateMetadata.run(target, vm, t, log);
         } finally {
             if (inspected.isPresent()) {

@@ -49,6 +49,12 @@ class PipelineInspectTest {
         @Override
         public void copy(SourceDisk source, PathGuard guard, TargetDisk target, boolean preallocated,
                          List<ByteRange> unusedAreas, Progress progress) throws java.io.IOException {
+            throw new AssertionError("an inspected guest is copied from its overlay");
+        }
+
+        @Override
+        public void copy(org.jv2v.pipeline.ConvertedDisk disk, TargetDisk target, boolean preallocated,
+                         List<ByteRange> unusedAreas, Progress progress) throws java.io.IOException {
             unused.add(unusedAreas);
             Files.writeString(target.file(), "not copied by this test\n");
         }
@@ -70,22 +76,53 @@ class PipelineInspectTest {
         return v;
     }
 
+    /**
+     * The inspector's synthetic Debian guest has no kernel with virtio_pci (its module lists are
+     * made up): inspected and checked, its conversion stops the run before anything is copied.
+     */
     @Test
-    void debianIsInspectedCheckedAndItsUnusedAreasHandedToTheCopier() throws Exception {
+    void debianIsInspectedCheckedAndRefusedBeforeCopying() throws Exception {
         Tools.require("qemu-img");
         Path disk = vmdk(org.jv2v.inspect.TestGuests.debian().image(), "deb12.vmdk");
         Path out = Files.createDirectories(dir.resolve("out"));
         RecordingTransfer t = new RecordingTransfer();
         Result r = run(t, "-i", "disk", disk.toString(), "-o", "local", "-os", out.toString());
-        assertThat(r.code()).as(r.out() + r.err()).isZero();
+        assertThat(r.code()).as(r.out() + r.err()).isEqualTo(Main.EXIT_ERROR);
         assertThat(r.out()).contains("Inspecting the overlay", "/dev/sda4: 12.5 (linux/debian, x86_64)",
                 "Checking for sufficient free disk space in the guest", "/boot (/dev/sda1): ",
-                "MB free, 100 MB needed", "Mapping filesystem data to avoid copying unused and blank areas",
-                "/dev/sda: ");
+                "MB free, 100 MB needed", "Converting Debian GNU/Linux 12 (bookworm) to run on KVM");
+        assertThat(r.out()).doesNotContain("Copying disk");
+        assertThat(r.err()).contains("no kernel in the guest has a virtio disk driver");
+        assertThat(t.unused).as("nothing was handed to the copier").isEmpty();
+        try (var files = Files.list(out)) {
+            assertThat(files.toList()).isEmpty();
+        }
+    }
+
+    /** Without a conversion (--no-copy is not it: an OS-less disk), the unused areas still reach the copier. */
+    @Test
+    void unusedAreasOfADiskWithoutAnOsAreHandedToTheCopier() throws Exception {
+        Tools.require("qemu-img", "sfdisk", "mkfs.ext4");
+        Path tree = Files.createDirectories(dir.resolve("data"));
+        Files.writeString(tree.resolve("readme"), "data only\n");
+        Path raw = dir.resolve("data.img");
+        org.jv2v.inspect.TestGuests.truncate(raw, 64L << 20);
+        Run.Result p = Run.run(List.of("sh", "-c", "printf 'label: dos\\nstart=2048, type=83\\n' | sfdisk -q " + raw),
+                dir, Map.of(), 60);
+        assertThat(p.exitCode()).as(p.all()).isZero();
+        Run.Result m = Run.run(List.of("mkfs.ext4", "-q", "-F", "-E", "offset=1048576", "-d", tree.toString(),
+                raw.toString(), "63M"), dir, Map.of(), 60);
+        assertThat(m.exitCode()).as(m.all()).isZero();
+        Path disk = vmdk(raw, "data.vmdk");
+        RecordingTransfer t = new RecordingTransfer();
+        Result r = run(t, "-i", "disk", disk.toString(), "-o", "local", "-os",
+                Files.createDirectories(dir.resolve("out")).toString());
+        assertThat(r.code()).as(r.out() + r.err()).isZero();
+        assertThat(r.out()).contains("Mapping filesystem data to avoid copying unused and blank areas", "/dev/sda: ");
         assertThat(r.out().indexOf("Mapping filesystem data")).isLessThan(r.out().indexOf("Copying disk 1/1"));
         assertThat(t.unused).hasSize(1);
         long skipped = t.unused.getFirst().stream().mapToLong(ByteRange::length).sum();
-        assertThat(skipped).isGreaterThan(100L << 20).isLessThan(200L << 20);
+        assertThat(skipped).isGreaterThan(40L << 20).isLessThan(64L << 20);
         assertThat(t.unused.getFirst().getFirst().offset()).as("the first MiB is always copied")
                 .isGreaterThanOrEqualTo(1 << 20);
     }

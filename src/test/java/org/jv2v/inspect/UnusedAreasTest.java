@@ -260,7 +260,9 @@ class UnusedAreasTest {
     Copied copySkipping(Path source) throws IOException {
         Map<String, String> before = Checksums.of(source.getParent());
         Path out = Files.createDirectories(dir.resolve("out"));
-        Jv2vRun.Result r = Jv2vRun.ok("-i", "disk", source.toString(), "-o", "local", "-os", out.toString());
+        // --no-convert: the synthetic guests' kernels are stand-ins, which the conversion would refuse
+        Jv2vRun.Result r = Jv2vRun.ok("-i", "disk", source.toString(), "-o", "local", "-os", out.toString(),
+                "--no-convert");
         assertThat(Checksums.of(source.getParent())).as("source untouched").isEqualTo(before);
         assertThat(r.stdout()).contains("Mapping filesystem data to avoid copying unused and blank areas");
         String name = source.getFileName().toString().replaceFirst("\\.[^.]*$", "");

@@ -91,6 +91,49 @@ final class LvDevice implements BlockDevice {
         }
     }
 
+    /** Writable when every physical volume under it is (the overlays of a conversion). */
+    @Override
+    public boolean isWritable() {
+        for (Segment s : segments) {
+            for (Area a : s.areas) {
+                if (!a.device.isWritable()) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    @Override
+    public void write(ByteBuffer src, long offset) throws IOException {
+        check(offset, src.remaining());
+        if (!isWritable()) {
+            throw new IOException(name + ": read-only");
+        }
+        int limit = src.limit();
+        try {
+            while (src.hasRemaining()) {
+                Piece p = locate(offset);
+                int n = (int) Math.min(src.remaining(), p.length);
+                src.limit(src.position() + n);
+                p.device.write(src, p.deviceOffset);
+                src.limit(limit);
+                offset += n;
+            }
+        } finally {
+            src.limit(limit);
+        }
+    }
+
+    @Override
+    public void flush() throws IOException {
+        for (Segment s : segments) {
+            for (Area a : s.areas) {
+                a.device.flush();
+            }
+        }
+    }
+
     @Override
     public List<Extent> blockStatus(long offset, long length) throws IOException {
         long end = Math.min(size, offset + length);

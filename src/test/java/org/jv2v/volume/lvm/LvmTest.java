@@ -188,6 +188,46 @@ class LvmTest {
                 .isInstanceOf(IllegalArgumentException.class);
     }
 
+    /** Over writable disks (a conversion's overlays) a logical volume takes writes, which land where LVM maps them. */
+    @Test
+    void writesThroughLinearAndStripedVolumesLandOnTheirPlacements() throws Exception {
+        assertThat(scan.volume("/dev/vg0/linear").orElseThrow().device().isWritable()).as("over read-only files")
+                .isFalse();
+        List<org.jv2v.image.Overlay> overlays = new ArrayList<>();
+        try {
+            for (FileDevice d : devices) {
+                overlays.add(org.jv2v.image.Overlay.create(d, dir));
+            }
+            VolumeScan over = Volumes.scan(new ArrayList<>(overlays));
+            Random rnd = new Random(5);
+            for (String lv : List.of("linear", "striped")) {
+                BlockDevice v = over.volume("/dev/vg0/" + lv).orElseThrow().device();
+                assertThat(v.isWritable()).isTrue();
+                long start = lv.equals("linear") ? Volumes.place(v, 0, v.size()).getFirst().length() - 300_000 : 100_000;
+                byte[] data = SourceTree.bytes(rnd, 600_000);
+                v.write(ByteBuffer.wrap(data), start);
+                ByteBuffer back = ByteBuffer.allocate(data.length);
+                v.read(back, start);
+                assertThat(back.array()).isEqualTo(data);
+                List<Placement> places = Volumes.place(v, start, data.length);
+                assertThat(places).hasSizeGreaterThan(1);
+                ByteBuffer viaDisks = ByteBuffer.allocate(data.length);
+                for (Placement p : places) {
+                    p.disk().read(viaDisks.limit(viaDisks.position() + (int) p.length()), p.offset());
+                }
+                assertThat(viaDisks.array()).isEqualTo(data);
+                // the files under the overlays did not change
+                ByteBuffer base = ByteBuffer.allocate(data.length);
+                scan.volume("/dev/vg0/" + lv).orElseThrow().device().read(base, start);
+                assertThat(base.array()).isNotEqualTo(data);
+            }
+        } finally {
+            for (org.jv2v.image.Overlay o : overlays) {
+                o.close();
+            }
+        }
+    }
+
     @Test
     void placementsOnTheDisksHoldTheSameBytes() throws Exception {
         for (String lv : List.of("linear", "striped")) {
