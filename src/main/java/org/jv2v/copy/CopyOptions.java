@@ -58,7 +58,8 @@ public record CopyOptions(Preallocation preallocation, boolean compress, boolean
     /**
      * Sparse, resumable, flushed at the end, 8 MiB chunks read in 256 KiB pieces (small enough to stay
      * in the CPU cache between the read and the write), a checkpoint every 10 s, and one worker per
-     * CPU from 2 to 4: more only contend for the target file's lock.
+     * CPU from 2 to 4: more only contend for the CPUs and the target file's lock (bench/convert.sh
+     * on 2 busy CPUs: 4 workers were slower than 2 in three alternating streamOptimized runs).
      */
     public static CopyOptions defaults() {
         int workers = Math.clamp(Runtime.getRuntime().availableProcessors(), 2, 4);

@@ -9,6 +9,8 @@ import org.jv2v.testing.Run;
 import org.jv2v.testing.Tools;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -76,5 +78,152 @@ class EngineDiskTransferTest {
             disk = files.filter(p -> p.getFileName().toString().endsWith("-sda")).findFirst().orElseThrow();
         }
         assertThat(QemuImg.compare(raw, disk).exitCode()).isZero();
+    }
+
+    /**
+     * An OVA as OVF Tool lays it out, made here: an OVF written by this test, two streamOptimized
+     * disks qemu-img made, a SHA256 manifest, all in a GNU tar. The disks are read in place from
+     * the tar (no extraction) and copied through the engine for each output mode and format.
+     */
+    @ParameterizedTest(name = "-o {0} -of {1} -oa {2}")
+    @CsvSource({"local, raw, sparse", "qemu, qcow2, preallocated", "local, qcow2, sparse", "qemu, raw, preallocated"})
+    void anOvaMadeAtTestTimeIsCopiedThroughTheEngine(String mode, String format, String alloc) throws Exception {
+        Tools.require("qemu-img", "qemu-io", "tar");
+        Path d = Files.createDirectories(dir.resolve("ova"));
+        Path work = Files.createDirectories(dir.resolve("work"));
+        Path raw1 = work.resolve("system.raw");
+        QemuImg.create(raw1, "raw", 6 * MIB);
+        QemuImg.io(raw1, "raw", List.of("write -P 0x21 0 1M", "write -P 0x22 3M 64k", "write -P 0x23 6143k 1k"));
+        Path raw2 = work.resolve("data.raw");
+        QemuImg.create(raw2, "raw", 3 * MIB + 512);
+        QemuImg.io(raw2, "raw", List.of("write -P 0x31 512k 512k", "write -P 0x32 3M 512"));
+        for (String[] disk : List.of(new String[] {raw1.toString(), "guest-disk1.vmdk"},
+                new String[] {raw2.toString(), "guest-disk2.vmdk"})) {
+            Tools.run("qemu-img", "convert", "-q", "-f", "raw", "-O", "vmdk", "-o", "subformat=streamOptimized",
+                    disk[0], d.resolve(disk[1]).toString());
+        }
+        Files.writeString(d.resolve("guest.ovf"), ovf(Files.size(raw1), Files.size(raw2),
+                Files.size(d.resolve("guest-disk1.vmdk")), Files.size(d.resolve("guest-disk2.vmdk"))));
+        StringBuilder mf = new StringBuilder();
+        for (String f : List.of("guest.ovf", "guest-disk1.vmdk", "guest-disk2.vmdk")) {
+            mf.append("SHA256(").append(f).append(")= ").append(Checksums.sha256(d.resolve(f))).append('\n');
+        }
+        Files.writeString(d.resolve("guest.mf"), mf.toString());
+        Path ova = dir.resolve("guest.ova");
+        Run.Result t = Run.run(List.of("tar", "-cf", ova.toString(), "guest.ovf", "guest-disk1.vmdk",
+                "guest-disk2.vmdk", "guest.mf"), d, Map.of(), 60);
+        assertThat(t.exitCode()).as(t.all()).isZero();
+        String before = Checksums.sha256(ova);
+
+        Path out = Files.createDirectories(dir.resolve("out"));
+        Jv2vRun.Result r = Jv2vRun.run("-i", "ova", ova.toString(), "-o", mode, "-os", out.toString(), "-of", format,
+                "-oa", alloc);
+        assertThat(r.exitCode()).as(r.all()).isZero();
+        assertThat(r.all()).contains("Copying disk 1/2", "Copying disk 2/2");
+        assertThat(Checksums.sha256(ova)).as("the OVA is unchanged").isEqualTo(before);
+        Path sda = out.resolve("guest-sda");
+        Path sdb = out.resolve("guest-sdb");
+        for (Path[] pair : List.of(new Path[] {raw1, sda}, new Path[] {raw2, sdb})) {
+            Run.Result cmp = Run.run(List.of("qemu-img", "compare", "-f", "raw", "-F", format, pair[0].toString(),
+                    pair[1].toString()));
+            assertThat(cmp.exitCode()).as(pair[1] + ": " + cmp.all()).isZero();
+            assertThat(QemuImg.info(pair[1]).get("format").asString()).isEqualTo(format);
+            if (format.equals("qcow2")) {
+                Run.Result check = Run.run(List.of("qemu-img", "check", pair[1].toString()));
+                assertThat(check.exitCode()).as(check.all()).isZero();
+            }
+        }
+        long sdaAllocated = QemuImg.info(sda).get("actual-size").asLong();
+        if (alloc.equals("preallocated")) {
+            if (format.equals("raw")) {
+                assertThat(sdaAllocated).as("falloc: every block reserved").isGreaterThanOrEqualTo(6L * MIB);
+            } else {
+                // metadata preallocation: every cluster has its place in the file (qemu-img map: no hole)
+                assertThat(QemuImg.map(sda, "qcow2")).allMatch(e -> e.data() || e.zero())
+                        .noneMatch(e -> !e.data() && !e.zero());
+                assertThat(Tools.run("qemu-img", "map", "--output=json", sda.toString()).stdout())
+                        .doesNotContain("\"offset\": null").contains("\"offset\"");
+            }
+        } else {
+            assertThat(sdaAllocated).as("sparse: about the 1 MiB + 65 KiB of data").isLessThan(3L * MIB);
+        }
+        String meta = mode.equals("local") ? "guest.xml" : "guest.sh";
+        assertThat(Files.readString(out.resolve(meta))).as("the metadata names both disks in their format")
+                .contains(sda.getFileName().toString(), sdb.getFileName().toString())
+                .containsPattern("(type='|format=)" + format + "[',]");
+        try (var files = Files.list(out)) {
+            assertThat(files.map(p -> p.getFileName().toString())).noneMatch(n -> n.contains(".part"));
+        }
+    }
+
+    /** A small OVF 1.0 descriptor as VMware writes them: 2 vCPUs, 1 GiB, one SCSI controller, two disks. */
+    private static String ovf(long cap1, long cap2, long size1, long size2) {
+        return """
+                <?xml version="1.0" encoding="UTF-8"?>
+                <Envelope vmw:buildId="build-0" xmlns="http://schemas.dmtf.org/ovf/envelope/1"
+                    xmlns:ovf="http://schemas.dmtf.org/ovf/envelope/1"
+                    xmlns:rasd="http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_ResourceAllocationSettingData"
+                    xmlns:vssd="http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_VirtualSystemSettingData"
+                    xmlns:vmw="http://www.vmware.com/schema/ovf">
+                  <References>
+                    <File ovf:href="guest-disk1.vmdk" ovf:id="file1" ovf:size="%d"/>
+                    <File ovf:href="guest-disk2.vmdk" ovf:id="file2" ovf:size="%d"/>
+                  </References>
+                  <DiskSection>
+                    <Info>Virtual disk information</Info>
+                    <Disk ovf:capacity="%d" ovf:capacityAllocationUnits="byte" ovf:diskId="vmdisk1" ovf:fileRef="file1"
+                        ovf:format="http://www.vmware.com/interfaces/specifications/vmdk.html#streamOptimized"/>
+                    <Disk ovf:capacity="%d" ovf:capacityAllocationUnits="byte" ovf:diskId="vmdisk2" ovf:fileRef="file2"
+                        ovf:format="http://www.vmware.com/interfaces/specifications/vmdk.html#streamOptimized"/>
+                  </DiskSection>
+                  <VirtualSystem ovf:id="guest">
+                    <Info>A virtual machine</Info>
+                    <Name>guest</Name>
+                    <OperatingSystemSection ovf:id="96" vmw:osType="debian12_64Guest">
+                      <Info>The kind of installed guest operating system</Info>
+                    </OperatingSystemSection>
+                    <VirtualHardwareSection>
+                      <Info>Virtual hardware requirements</Info>
+                      <Item>
+                        <rasd:AllocationUnits>hertz * 10^6</rasd:AllocationUnits>
+                        <rasd:ElementName>2 virtual CPU(s)</rasd:ElementName>
+                        <rasd:InstanceID>1</rasd:InstanceID>
+                        <rasd:ResourceType>3</rasd:ResourceType>
+                        <rasd:VirtualQuantity>2</rasd:VirtualQuantity>
+                      </Item>
+                      <Item>
+                        <rasd:AllocationUnits>byte * 2^20</rasd:AllocationUnits>
+                        <rasd:ElementName>1024MB of memory</rasd:ElementName>
+                        <rasd:InstanceID>2</rasd:InstanceID>
+                        <rasd:ResourceType>4</rasd:ResourceType>
+                        <rasd:VirtualQuantity>1024</rasd:VirtualQuantity>
+                      </Item>
+                      <Item>
+                        <rasd:Address>0</rasd:Address>
+                        <rasd:ElementName>SCSI controller 0</rasd:ElementName>
+                        <rasd:InstanceID>3</rasd:InstanceID>
+                        <rasd:ResourceSubType>lsilogic</rasd:ResourceSubType>
+                        <rasd:ResourceType>6</rasd:ResourceType>
+                      </Item>
+                      <Item>
+                        <rasd:AddressOnParent>0</rasd:AddressOnParent>
+                        <rasd:ElementName>Hard disk 1</rasd:ElementName>
+                        <rasd:HostResource>ovf:/disk/vmdisk1</rasd:HostResource>
+                        <rasd:InstanceID>4</rasd:InstanceID>
+                        <rasd:Parent>3</rasd:Parent>
+                        <rasd:ResourceType>17</rasd:ResourceType>
+                      </Item>
+                      <Item>
+                        <rasd:AddressOnParent>1</rasd:AddressOnParent>
+                        <rasd:ElementName>Hard disk 2</rasd:ElementName>
+                        <rasd:HostResource>ovf:/disk/vmdisk2</rasd:HostResource>
+                        <rasd:InstanceID>5</rasd:InstanceID>
+                        <rasd:Parent>3</rasd:Parent>
+                        <rasd:ResourceType>17</rasd:ResourceType>
+                      </Item>
+                    </VirtualHardwareSection>
+                  </VirtualSystem>
+                </Envelope>
+                """.formatted(size1, size2, cap1, cap2);
     }
 }

@@ -45,16 +45,19 @@ import java.util.concurrent.ThreadLocalRandom;
  *     ones are freed first. A file with the reflink flag whose blocks are shared with another file
  *     is refused (the refcount B+tree is never changed).</li>
  * <li>{@link #create}, {@link #symlink}, {@link #mkdir}: new inodes (from a chunk with a free
- *     inode in the parent's AG, else a new chunk) get the current time, a random generation, no
- *     attribute fork (so no SELinux label) and the filesystem's bigtime/nrext64 inode flags. The
+ *     inode in the parent's AG, else a new chunk) get the current time, a random generation and
+ *     the filesystem's bigtime/nrext64 inode flags. {@link #create(String, byte[], int, int, int, Map)}
+ *     stores extended attributes (the SELinux label) in the inode as the kernel does for a new
+ *     file; symbolic links and directories get none. The
  *     parent's mtime and ctime become now. Symbolic links that fit the inode are stored in it,
  *     longer ones (up to 1024 bytes) in blocks with their v5 header.</li>
  * <li>{@link #unlink}: the name goes; at the last link the data and attribute fork blocks are
  *     freed and the inode is cleared and marked free.</li>
  * </ul>
  * Directory forms: see {@link DirEdit}. Refused when opening: a log that needs replay, a filesystem
- * marked as needing repair, the reverse-mapping B+tree (rmapbt), parent pointers, ASCII
- * case-insensitive names, version 1 inodes, and any feature this editor does not know. With quota
+ * marked as needing repair, an external log, a realtime section, the reverse-mapping B+tree
+ * (rmapbt), parent pointers, ASCII case-insensitive names, version 1 inodes, and any feature this
+ * editor does not know. With quota
  * accounting on, the quota-checked flags are cleared so that the kernel recounts usage at mount.
  */
 public final class XfsWritableFileSystem implements WritableFileSystem {
@@ -108,6 +111,14 @@ public final class XfsWritableFileSystem implements WritableFileSystem {
             throw new Jv2vException(device.describe() + ": the device is read-only, XFS cannot be edited on it");
         }
         XfsFileSystem fs = XfsFileSystem.open(device);
+        if (fs.volume().sb.logStart() == 0) {
+            throw new Jv2vException(device.describe() + ": the XFS filesystem keeps its log on another device, whose"
+                    + " state jv2v cannot check; editing it is not supported");
+        }
+        if (fs.volume().sb.rtBlocks() != 0) {
+            throw new Jv2vException(device.describe() + ": the XFS filesystem has a realtime section; editing it is"
+                    + " not supported");
+        }
         XfsLogState log = fs.logState();
         if (!log.clean()) {
             throw new Jv2vException(device.describe() + ": the XFS filesystem was not shut down cleanly (" + log.detail()
@@ -434,6 +445,7 @@ public final class XfsWritableFileSystem implements WritableFileSystem {
             List<long[]> runs = e.allocData(e.agOfIno(ino), blocks);
             if (attrFork != null) {
                 putAttrFork(e, ie, attrFork, runs.size(), path);
+                markAttributesUsed(e);
             }
             writeContent(runs, content);
             ie.nblocks(blocks);
@@ -462,9 +474,9 @@ public final class XfsWritableFileSystem implements WritableFileSystem {
         if (xattrs.isEmpty()) {
             return null;
         }
-        if (!sb.isV5() && ((sb.versionNum() & ATTRBIT) == 0 || !sb.hasAttr2())) {
-            throw new Jv2vException(path + ": giving a new file extended attributes on this XFS v4 filesystem"
-                    + " (no file has any yet, or no attr2) is not supported");
+        if (!sb.hasAttr2()) {
+            throw new Jv2vException(path + ": giving a new file extended attributes on an XFS v4 filesystem"
+                    + " without attr2 is not supported");
         }
         var out = new java.io.ByteArrayOutputStream();
         out.write(0);
@@ -508,6 +520,22 @@ public final class XfsWritableFileSystem implements WritableFileSystem {
         fork[0] = (byte) (fork.length >> 8);
         fork[1] = (byte) fork.length;
         return fork;
+    }
+
+    /**
+     * On v4, the superblock says whether any file has attributes (XFS_SB_VERSION_ATTRBIT, 0x64
+     * versionnum); the first one sets it in the primary superblock, as the kernel does.
+     */
+    private void markAttributesUsed(Edit e) throws IOException {
+        if (sb.isV5()) {
+            return;
+        }
+        ByteBuffer s = e.t.get(0, sb.sectSize(), Superblock.CRC_OFFSET, "superblock");
+        int version = Superblock.u16(s, 0x64);
+        if ((version & ATTRBIT) == 0) {
+            s.putShort(0x64, (short) (version | ATTRBIT));
+            e.t.dirty(0);
+        }
     }
 
     /**

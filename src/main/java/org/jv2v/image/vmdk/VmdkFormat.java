@@ -299,7 +299,16 @@ public final class VmdkFormat implements ImageFormat {
             throws IOException {
         int hintLine = desc.line("parentFileNameHint");
         Path parentPath = desc.parentPath(ctx.guard()).orElseThrow();
-        OpenContext parentCtx = ctx.forBacking(file, parentPath);
+        OpenContext parentCtx;
+        try {
+            parentCtx = ctx.forBacking(file, parentPath);
+        } catch (BadInputException e) {
+            // the same problem, said at the parentFileNameHint line a user can go and look at
+            String prefix = file + ": ";
+            String problem = e.getMessage().startsWith(prefix) ? e.getMessage().substring(prefix.length()) : e.getMessage();
+            throw VmdkDescriptor.error(file, desc.offset(), hintLine, "parent '" + desc.parentFileNameHint().get()
+                    + "': " + problem);
+        }
         if (!Files.isRegularFile(parentPath)) {
             throw VmdkDescriptor.error(file, desc.offset(), hintLine, "parent '" + desc.parentFileNameHint().get()
                     + "' not found");

@@ -30,6 +30,8 @@ final class XfsEditScenario {
     /** Names created in each directory, for listing checks. */
     final Map<String, List<String>> created = new LinkedHashMap<>();
     final List<String> removed = new ArrayList<>();
+    /** Files that were there before and were rewritten. */
+    final List<String> rewritten = new ArrayList<>();
     private final Random random = new Random(7);
 
     static final String[] FORMS = {"short", "block", "leaf", "node"};
@@ -84,6 +86,7 @@ final class XfsEditScenario {
     private void rewrite(WritableFileSystem fs, String path, byte[] content) throws IOException {
         FileStat before = fs.stat(path);
         fs.rewrite(path, content);
+        rewritten.add(path);
         expect.put(path, new Expect(FileKind.REGULAR, content, null, before.mode(), before.uid(), before.gid()));
     }
 

@@ -96,9 +96,10 @@ class XfsWriteRefusalTest {
                 Map.of("system.posix_acl_access", new byte[28])), "system.posix_acl_access", "namespace");
         assertRefused(image, fs -> fs.create("/etc/long", new byte[1], 0644, 0, 0,
                 Map.of("user.long", new byte[300])), "300-byte value");
-        Path old = image("-m", "crc=0");
+        Path old = image("-m", "crc=0", "-i", "attr=1");
         assertRefused(old, fs -> fs.create("/etc/new", new byte[1], 0644, 0, 0,
-                Map.of("security.selinux", "system_u:object_r:etc_t:s0".getBytes(StandardCharsets.UTF_8))), "v4");
+                Map.of("security.selinux", "system_u:object_r:etc_t:s0".getBytes(StandardCharsets.UTF_8))),
+                "v4 filesystem without attr2");
     }
 
     @Test
@@ -128,5 +129,21 @@ class XfsWriteRefusalTest {
             assertThat(Files.readString(m.path("/etc/alone"))).isEqualTo("changed\n");
             assertThat(Files.readAllBytes(m.path("/etc/copy"))).isEqualTo(Files.readAllBytes(m.path("/etc/original")));
         }
+    }
+
+    @Test
+    void externalLogAndRealtimeSectionAreRefused() throws Exception {
+        Path log = dir.resolve("log.img");
+        try (var f = new java.io.RandomAccessFile(log.toFile(), "rw")) {
+            f.setLength(80L << 20);
+        }
+        Path image = image("-l", "logdev=" + log + ",size=64m");
+        assertRefused(image, null, "keeps its log on another device");
+        Path rt = dir.resolve("rt.img");
+        try (var f = new java.io.RandomAccessFile(rt.toFile(), "rw")) {
+            f.setLength(20L << 20);
+        }
+        image = image("-r", "rtdev=" + rt);
+        assertRefused(image, null, "realtime section");
     }
 }

@@ -68,6 +68,29 @@ class VmdkEsxiTest {
         Files.delete(model);
     }
 
+    /**
+     * Issue 3: the layout converts with {@code jv2v image convert} to raw and to qcow2; qemu-img
+     * compare (reading the source itself) finds each copy identical, qemu-img check the qcow2 clean.
+     */
+    private void assertConverts(Path image) throws Exception {
+        for (String out : List.of("raw", "qcow2")) {
+            Path dst = work.resolve("converted." + out);
+            java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+            int code = org.jv2v.cli.Main.run(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()),
+                    new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8),
+                    "image", "convert", "--verify", "-O", out, image.toString(), dst.toString());
+            assertThat(code).as(image + " -> " + out + ": " + err).isZero();
+            org.jv2v.testing.Run.Result cmp = org.jv2v.testing.Run.run(List.of("qemu-img", "compare", "-f", "vmdk",
+                    "-F", out, image.toString(), dst.toString()));
+            assertThat(cmp.exitCode()).as(image + " -> " + out + ": " + cmp.all()).isZero();
+            if (out.equals("qcow2")) {
+                assertThat(org.jv2v.testing.Run.checked(List.of("qemu-img", "check", dst.toString())).stdout())
+                        .contains("No errors were found");
+            }
+            Files.delete(dst);
+        }
+    }
+
     @Test
     void vmfsFlatAndThin() throws Exception {
         byte[] data = disk(4 * MIB, 1);
@@ -76,6 +99,7 @@ class VmdkEsxiTest {
         Path thin = EsxiImages.vmfsFlat(thinDir, "thin", data, "vmfsThin", 0x11111111L, true);
         Map<String, String> before = Checksums.of(src);
         assertReads(vmfs, data);
+        assertConverts(vmfs);
 
         // thin: same descriptor but createType vmfsThin (qemu refuses the name: compare with its vmfs twin)
         Path twin = work.resolve("thin.vmdk");
@@ -87,6 +111,7 @@ class VmdkEsxiTest {
             assertThat(img.subformat()).isEqualTo("vmfsThin");
             VmdkOracle.assertSameBytes(img.device(), ref);
         }
+        assertConverts(twin); // a flat file with holes: found by SEEK_DATA, skipped, still identical
         VmdkDescriptor d = VmdkDescriptor.read(vmfs);
         assertThat(d.cid()).isEqualTo(0x1a2b3c4dL);
         assertThat(d.extents().getFirst().kind()).isEqualTo(VmdkDescriptor.ExtentKind.VMFS);
@@ -116,6 +141,7 @@ class VmdkEsxiTest {
 
         assertReads(top, delta.over(base));
         VmdkOracle.assertStatusAsQemu(top);
+        assertConverts(top);
         try (OpenedImage img = open(top)) {
             assertThat(img.subformat()).isEqualTo("vmfsSparse");
             assertThat(img.chain()).hasSize(2);
@@ -153,6 +179,7 @@ class VmdkEsxiTest {
 
         assertReads(top, d2.over(d1.over(base)));
         VmdkOracle.assertStatusAsQemu(top);
+        assertConverts(top);
         try (OpenedImage img = open(top)) {
             assertThat(img.chain()).extracting(OpenedImage::subformat).containsExactly("seSparse", "seSparse", "vmfs");
             List<Extent> s = VmdkOracle.status(img.device());
@@ -170,6 +197,7 @@ class VmdkEsxiTest {
         Map<String, String> before = Checksums.of(src);
         assertReads(ova, data);
         VmdkOracle.assertStatusAsQemu(ova);
+        assertConverts(ova);
         try (OpenedImage img = open(ova)) {
             assertThat(img.subformat()).isEqualTo("streamOptimized");
             List<Extent> s = VmdkOracle.status(img.device());
@@ -195,6 +223,7 @@ class VmdkEsxiTest {
         }
         assertReads(vmdk, expected);
         VmdkOracle.assertStatusAsQemu(vmdk);
+        assertConverts(vmdk);
     }
 
     @Test
