@@ -119,8 +119,9 @@ final class Jv2vCommand implements Callable<Integer> {
     List<Path> allowDirs = new ArrayList<>();
 
     @Option(names = "--virtio", paramLabel = "yes|no", order = 12,
-            description = "Whether the guest has virtio drivers. Until jv2v converts guests it cannot tell: "
-                    + "without this option it keeps devices the guest already drives.")
+            description = "Whether the guest has virtio drivers, for a guest jv2v does not convert (Windows, "
+                    + "--no-convert, no OS found); a converted Linux guest's drivers are known. Without "
+                    + "it such a guest keeps devices it already drives.")
     String virtio;
 
     @Option(names = "--block-driver", paramLabel = "virtio-blk|virtio-scsi", order = 13,

@@ -145,7 +145,9 @@ final class ConvertGuest {
                     default -> { }
                 }
             }
-            return HexFormat.of().formatHex(md.digest());
+            // and this run: the filesystem editors stamp the time of the edit into what they write,
+            // so two runs' overlays differ, and a copy must not be resumed across them
+            return HexFormat.of().formatHex(md.digest()) + "@" + java.util.UUID.randomUUID();
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }

@@ -12,7 +12,7 @@ import org.jv2v.model.SourceDisk;
  * @param source  the disk as the source describes it
  * @param image   the source image, opened read-only (its files identify the copy for resuming)
  * @param device  the overlay: the source with the conversion's writes on top
- * @param changes a fingerprint of what the conversion wrote ("" when it wrote nothing): a copy
- *                interrupted under one conversion is not resumed under another
+ * @param changes identifies what the conversion wrote, in this run ("" when it wrote nothing): a
+ *                copy interrupted under one run's conversion is not resumed under another's
  */
 public record ConvertedDisk(SourceDisk source, OpenedImage image, BlockDevice device, String changes) {}

@@ -12,18 +12,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * A real RPM database (SQLite, as RHEL 9 keeps it) for the Rocky test guest: packages built by
- * rpmbuild from {@link TestGuests#ROCKY_SPEC} and registered by rpm --justdb under the guest's
+ * rpmbuild from specs such as {@link TestGuests#ROCKY_SPEC} and registered by rpm --justdb under the guest's
  * /var/lib/rpm, so virt-inspector (librpm, reading the guest's own macros) has something to list.
  */
 final class RpmDatabase {
     private RpmDatabase() {}
 
-    static void write(Path tree) throws Exception {
+    /** Builds the packages of {@code specs} (rpmbuild specs separated by "---" lines) into the tree's database. */
+    static void write(Path tree, String specs) throws Exception {
         Path work = Files.createTempDirectory(tree.getParent(), "rpmbuild");
         try {
             List<String> rpms = new ArrayList<>();
             int i = 0;
-            for (String spec : TestGuests.ROCKY_SPEC.split("\n---\n")) {
+            for (String spec : specs.split("\n---\n")) {
                 Path specFile = Files.writeString(work.resolve("p" + i++ + ".spec"), spec);
                 run(work, "rpmbuild", "--quiet", "--define", "_topdir " + work.resolve("top"), "-bb", specFile.toString());
             }

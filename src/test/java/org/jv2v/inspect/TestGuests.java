@@ -46,6 +46,7 @@ public final class TestGuests {
     private static Guest debian;
     private static Guest rocky;
     private static Guest windows;
+    private static Guest fedora;
 
     private TestGuests() {}
 
@@ -230,6 +231,107 @@ public final class TestGuests {
 
             """;
 
+    // ---- Fedora 39 on btrfs (mkfs.btrfs --rootdir), MBR ----
+
+    static final String FEDORA_ROOT_UUID = "f3d00a39-0000-4000-8000-00000000b7f5";
+    static final long FEDORA_SIZE = 256L << 20;
+    static final long FEDORA_ROOT_START = 2048;
+
+    public static synchronized Guest fedora() throws Exception {
+        if (fedora != null) {
+            return fedora;
+        }
+        Tools.require("sfdisk", "mkfs.btrfs", "rpmbuild", "rpm");
+        GuestTree root = fedoraRoot();
+        Path dir = Files.createDirectories(home().resolve("fedora"));
+        Path image = dir.resolve("fedora.img");
+        String stamp = stamp("fedora " + FEDORA_SPEC, root);
+        if (!fresh(dir, stamp, image)) {
+            Files.deleteIfExists(dir.resolve("stamp"));
+            Files.deleteIfExists(image);
+            truncate(image, FEDORA_SIZE);
+            Path tableFile = Files.writeString(dir.resolve("table.sfdisk"), "label: dos\nlabel-id: 0x0f3d0039\n"
+                    + "start=" + FEDORA_ROOT_START + ", type=83, bootable\n");
+            run(dir, "sh", "-c", "sfdisk -q " + image + " < " + tableFile);
+            Path t = dir.resolve("tree");
+            deleteTree(t);
+            root.writeTo(t);
+            RpmDatabase.write(t, FEDORA_SPEC);
+            Path part = dir.resolve("part.btrfs");
+            Files.deleteIfExists(part);
+            truncate(part, FEDORA_SIZE - FEDORA_ROOT_START * 512);
+            run(dir, "mkfs.btrfs", "-q", "-f", "-U", FEDORA_ROOT_UUID, "-L", "fedora_root", "-r", t.toString(),
+                    part.toString());
+            copyInto(part, image, FEDORA_ROOT_START * 512);
+            Files.delete(part);
+            deleteTree(t);
+            Files.writeString(dir.resolve("stamp"), stamp);
+        }
+        fedora = new Guest("fedora", image, Map.of("/", root));
+        return fedora;
+    }
+
+    /** The packages in the Fedora guest's RPM database (one without a URL: librpm says "(none)"). */
+    static final String FEDORA_SPEC = """
+            Name: fedora-release-server
+            Version: 39
+            Release: 36
+            Summary: Fedora release files
+            License: MIT
+            BuildArch: noarch
+            %description
+            Fedora release files (a stand-in made by the jv2v tests).
+            %files
+            ---
+            Name: kernel-core
+            Version: 6.5.6
+            Release: 300.fc39
+            Summary: The Linux kernel
+            License: GPL-2.0-only
+            URL: https://www.kernel.org/
+            %description
+            The kernel package (a stand-in).
+            %files
+            """;
+
+    static GuestTree fedoraRoot() throws IOException {
+        String kver = "6.5.6-300.fc39.x86_64";
+        return new GuestTree()
+                .dir("dev", "home/user", "proc", "sys", "tmp", "root", "var/log", "usr/share", "usr/local")
+                .link("bin", "usr/bin").link("lib", "usr/lib").link("sbin", "usr/sbin").link("lib64", "usr/lib64")
+                .copy("usr/bin/ls", Path.of("/usr/bin/ls"))
+                .file("usr/lib/os-release", """
+                        NAME="Fedora Linux"
+                        VERSION="39 (Server Edition)"
+                        ID=fedora
+                        VERSION_ID=39
+                        PRETTY_NAME="Fedora Linux 39 (Server Edition)"
+                        VARIANT="Server Edition"
+                        VARIANT_ID=server
+                        """)
+                .link("etc/os-release", "../usr/lib/os-release")
+                .file("etc/fedora-release", "Fedora release 39 (Thirty Nine)\n")
+                .link("etc/redhat-release", "fedora-release")
+                .link("etc/system-release", "fedora-release")
+                .file("etc/hostname", "fedora39.example.com\n")
+                .file("etc/fstab", "UUID=" + FEDORA_ROOT_UUID + " /  btrfs  defaults,compress=zstd:1 0 0\n")
+                .file("etc/NetworkManager/system-connections/ens192.nmconnection",
+                        "[connection]\nid=ens192\ntype=ethernet\n\n[ipv4]\nmethod=auto\n")
+                .file("usr/sbin/NetworkManager", "not really NetworkManager\n")
+                .link("usr/sbin/init", "../lib/systemd/systemd")
+                .file("usr/lib/systemd/systemd", "not really systemd\n")
+                .file("usr/bin/dnf", "not really dnf\n")
+                .copy("usr/lib/rpm/rpmrc", Path.of("/usr/lib/rpm/rpmrc"))
+                .file("usr/lib/rpm/macros", "%_var /var\n%_dbpath %{_var}/lib/rpm\n%_db_backend sqlite\n")
+                .file("boot/vmlinuz-" + kver, "kernel image stand-in\n")
+                .file("boot/initramfs-" + kver + ".img", "initramfs stand-in\n")
+                .file("boot/grub2/grub.cfg", "set default=0\n")
+                .file("boot/grub2/i386-pc/normal.mod", "grub module stand-in\n")
+                .file("usr/lib/modules/" + kver + "/modules.builtin", "kernel/drivers/virtio/virtio.ko\n")
+                .file("usr/lib/modules/" + kver + "/kernel/drivers/block/virtio_blk.ko.xz", "dummy module\n")
+                .file("usr/lib/modules/" + kver + "/kernel/drivers/net/virtio_net.ko.xz", "dummy module\n");
+    }
+
     // ---- Rocky Linux 9 on XFS over LVM, GPT with an EFI system partition ----
 
     public static synchronized Guest rocky() throws Exception {
@@ -299,7 +401,7 @@ public final class TestGuests {
         esp.writeTo(espTree);
         run(dir, "mcopy", "-s", "-i", espImg.toString(), espTree.resolve("EFI").toString(), "::/");
         deleteTree(espTree);
-        Path rootTar = tar(dir, "root", root, RpmDatabase::write);
+        Path rootTar = tar(dir, "root", root, t -> RpmDatabase.write(t, ROCKY_SPEC));
         Path bootTar = tar(dir, "boot", boot, t -> { });
         Files.deleteIfExists(image);
         truncate(image, ROCKY_SIZE);

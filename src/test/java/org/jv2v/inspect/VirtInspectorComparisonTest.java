@@ -28,7 +28,8 @@ class VirtInspectorComparisonTest {
 
     @Test
     void everyFieldAgreesWithVirtInspector() throws Exception {
-        List<TestGuests.Guest> guests = List.of(TestGuests.debian(), TestGuests.rocky(), TestGuests.windows());
+        List<TestGuests.Guest> guests = List.of(TestGuests.debian(), TestGuests.rocky(), TestGuests.windows(),
+                TestGuests.fedora());
         List<Map<String, String>> before = new ArrayList<>();
         for (TestGuests.Guest g : guests) {
             before.add(Checksums.of(g.image().getParent()));

@@ -87,6 +87,39 @@ class WindowsGuestTest {
         assertThat(zip.publisher()).isEqualTo("Igor Pavlov");
     }
 
+    /**
+     * Both hives damaged inside the NTFS (a flipped byte of each base block, where hivex's checksum
+     * catches it): the guest is still found as Windows, the registry's facts are left out with a
+     * note naming the hive and the checksum, and nothing hangs or throws.
+     */
+    @Test
+    void damagedHivesAreNotedNotFatal(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
+        java.nio.file.Path copy = java.nio.file.Files.copy(TestGuests.windows().image(), tmp.resolve("w.img"));
+        int damaged = 0;
+        try (var ch = java.nio.channels.FileChannel.open(copy, java.nio.file.StandardOpenOption.READ,
+                java.nio.file.StandardOpenOption.WRITE)) {
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(4096);
+            for (long at = 0; at < ch.size(); at += 4096) {
+                ch.read(b.clear(), at);
+                if (b.get(0) == 'r' && b.get(1) == 'e' && b.get(2) == 'g' && b.get(3) == 'f') {
+                    ch.write(java.nio.ByteBuffer.wrap(new byte[] {(byte) (b.get(0x10) ^ 0x55)}), at + 0x10); // 0x10 timestamp
+                    damaged++;
+                }
+            }
+        }
+        assertThat(damaged).as("the SOFTWARE and SYSTEM base blocks").isEqualTo(2);
+        try (FileDevice d = FileDevice.open(copy)) {
+            Inspection broken = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(60),
+                    () -> Inspector.inspect(List.<BlockDevice>of(d), InspectOptions.defaults()));
+            GuestInfo w = broken.roots().getFirst();
+            assertThat(w.type()).isEqualTo("windows");
+            assertThat(w.productName()).isEmpty();
+            assertThat(w.hostname()).isEmpty();
+            assertThat(w.notes()).anySatisfy(n -> assertThat(n).startsWith("registry: ").contains("checksum")
+                    .doesNotContain("\n"));
+        }
+    }
+
     @Test
     void bothNtfsVolumesAreNamed() {
         assertThat(in.volumes()).extracting(v -> v.info().type()).containsExactly("ntfs", "ntfs");

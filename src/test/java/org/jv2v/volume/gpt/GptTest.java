@@ -120,6 +120,33 @@ class GptTest {
     }
 
     @Test
+    void aPartitionPastTheEndOfTheDiskIsAnError() throws Exception {
+        // the first entry's last LBA set to 2^40, with the entry array's and the header's CRCs recomputed
+        try (FileChannel ch = FileChannel.open(disk, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            byte[] h = new byte[92];
+            ByteBuffer hb = ByteBuffer.wrap(h).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            ch.read(hb, 512);
+            long entriesAt = hb.getLong(0x48) * 512;
+            int count = hb.getInt(0x50);
+            int size = hb.getInt(0x54);
+            byte[] entries = new byte[count * size];
+            ByteBuffer eb = ByteBuffer.wrap(entries).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            ch.read(eb, entriesAt);
+            eb.putLong(0x28, 1L << 40);                                 // entry 0: 0x28 last LBA
+            ch.write(ByteBuffer.wrap(entries), entriesAt);
+            hb.putInt(0x58, Gpt.crc(entries, 0, entries.length));      // 0x58 entry array CRC
+            hb.putInt(0x10, 0);
+            hb.putInt(0x10, Gpt.crc(h, 0, 92));
+            ch.write(ByteBuffer.wrap(h), 512);
+        }
+        try (FileDevice dev = FileDevice.open(disk)) {
+            assertThatThrownBy(() -> Gpt.read(dev)).isInstanceOf(BadInputException.class)
+                    .hasMessageContaining(", 1099511627776] is not within the disk's " + sectors + " sectors")
+                    .hasMessageNotContaining("\n");
+        }
+    }
+
+    @Test
     void aFilesystemInAPartitionReadsThroughTheScan() throws Exception {
         long start = Sfdisk.dump(disk).get("partitions").get(1).get("start").asLong() * 512;
         Path tree = Files.createDirectory(dir.resolve("tree"));

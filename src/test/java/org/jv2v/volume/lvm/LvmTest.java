@@ -338,6 +338,86 @@ class LvmTest {
         }
     }
 
+    /**
+     * Metadata whose checksums are right but whose content is absurd (as a crafted image has it):
+     * each is a clear one-line error naming the metadata's place, never a hang or a huge allocation.
+     */
+    @Test
+    void absurdMetadataWithRightChecksumsIsAnError() throws Exception {
+        // an extent count of 2^32 in the linear volume's first segment
+        assertThat(scanRewritten("count", t -> t.replaceFirst("(linear \\{[^}]*?segment1 \\{[^}]*?extent_count = )\\d+",
+                "$14294967296"))).matches("/dev/sd[ab]1?: LVM metadata at offset 0x[0-9a-f]+, VG vg0, LV linear: extents \\[[0-9]+, "
+                + "\\+4294967296\\) lie past the [0-9]+ extents of pv[01]");
+        // a segment that starts far past the physical volume's end
+        assertThat(scanRewritten("past", t -> t.replaceFirst("(linear \\{[^}]*?segment1 \\{[^}]*?stripes = \\[\\s*\"pv[01]\", )\\d+",
+                "$1999999999"))).matches("/dev/sd[ab]1?: LVM metadata at offset 0x[0-9a-f]+, VG vg0, LV linear: extents "
+                + "\\[999999999, \\+[0-9]+\\) lie past the [0-9]+ extents of pv[01]");
+        // sections nested 10000 deep: refused at depth 32, no stack overflow
+        assertThat(scanRewritten("deep", t -> t.replaceFirst("\\{", "{" + "x {".repeat(10_000) + "}".repeat(10_000))))
+                .contains("sections nested deeper than 32");
+        // a stripe count of 2^31
+        assertThat(scanRewritten("stripes", t -> t.replaceFirst("(striped \\{[^}]*?segment1 \\{[^}]*?stripe_count = )\\d+",
+                "$12147483648"))).contains("stripe_count 2147483648 is not within [1, 128]");
+    }
+
+    /**
+     * Both metadata copies (a.img's partition, b.img) rewritten by {@code edit}, with their text and
+     * header checksums recomputed; returns what the scan says (its error, or every unsupported detail).
+     */
+    private String scanRewritten(String name, java.util.function.UnaryOperator<String> edit) throws Exception {
+        List<FileDevice> broken = new ArrayList<>();
+        try {
+            for (Path d : disks.subList(0, 2)) {
+                Path copy = dir.resolve(name + "-" + d.getFileName());
+                Files.copy(d, copy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                long start = 0;
+                try (FileDevice dev = FileDevice.open(copy)) {
+                    var table = Volumes.table(dev);
+                    if (table.isPresent()) {
+                        start = table.get().partitions().getFirst().start();
+                    }
+                }
+                try (var ch = java.nio.channels.FileChannel.open(copy, java.nio.file.StandardOpenOption.READ,
+                        java.nio.file.StandardOpenOption.WRITE)) {
+                    ByteBuffer label = ByteBuffer.allocate(2048).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                    ch.read(label, start);
+                    long mdaStart;
+                    try (FileDevice dev = FileDevice.open(copy)) {
+                        var pv = new org.jv2v.image.SliceDevice(dev, start, dev.size() - start, "pv");
+                        mdaStart = start + PvLabel.read(pv).orElseThrow().metadataAreas().getFirst()[0];
+                    }
+                    ByteBuffer h = ByteBuffer.allocate(512).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                    ch.read(h, mdaStart);
+                    long textAt = mdaStart + h.getLong(0x28);
+                    byte[] text = new byte[(int) h.getLong(0x30)];
+                    ch.read(ByteBuffer.wrap(text), textAt);
+                    boolean nul = text.length > 0 && text[text.length - 1] == 0;
+                    String before = new String(text, 0, text.length - (nul ? 1 : 0), java.nio.charset.StandardCharsets.UTF_8);
+                    String after = edit.apply(before);
+                    assertThat(after).as("the edit applies").isNotEqualTo(before);
+                    byte[] out = (after + (nul ? "\0" : "")).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                    ch.write(ByteBuffer.wrap(out), textAt);
+                    h.putLong(0x30, out.length);
+                    h.putInt(0x38, LvmCrc.update(LvmCrc.INITIAL, out, 0, out.length));
+                    h.putInt(0, LvmCrc.update(LvmCrc.INITIAL, h.array(), 4, 508));
+                    ch.write(h.position(0), mdaStart);
+                }
+                broken.add(FileDevice.open(copy));
+            }
+            try {
+                VolumeScan s = Volumes.scan(new ArrayList<>(broken));
+                return String.join("\n", s.unsupported().stream().map(u -> u.name() + ": " + u.detail()).toList());
+            } catch (org.jv2v.BadInputException e) {
+                assertThat(e.getMessage()).as("one line").doesNotContain("\n");
+                return e.getMessage();
+            }
+        } finally {
+            for (FileDevice d : broken) {
+                d.close();
+            }
+        }
+    }
+
     @Test
     void aCorruptLabelIsAnError() throws Exception {
         Path copy = dir.resolve("bad-label.img");
