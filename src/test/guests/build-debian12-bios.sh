@@ -14,6 +14,7 @@ OUT=$1 BASE=$2 APT_CACHE=$3
 NAME=debian12-bios
 DISK_SIZE=3G
 ROOT_UUID=5e1f0b1c-3b7a-4c38-9d0a-6a2f2c1d0e01
+SWAP_UUID=ef13db7c-63af-46db-a74b-1c1b175efb64   # fixed too: fstab quotes it, and goldens hold fstab
 MACHINE_ID=4a8c2e1f0b3d4e5f8a9b0c1d2e3f4a51
 MAC=00:50:56:3a:12:01
 
@@ -40,7 +41,7 @@ push_cleanup "losetup -d $LOOP"
 partx -a "$LOOP"
 push_cleanup "partx -d $LOOP"
 mkfs.ext4 -q -U "$ROOT_UUID" -L "" "${LOOP}p1"
-mkswap -q "${LOOP}p5" >/dev/null
+mkswap -q -U "$SWAP_UUID" "${LOOP}p5" >/dev/null
 MNT="$WORK/mnt"
 mkdir -p "$MNT"
 mount "${LOOP}p1" "$MNT"
@@ -56,7 +57,6 @@ log "installing grub-pc"
 # grub-pc's own postinst would ask debconf for install devices; grub-install runs below instead.
 apt_in_root "$ROOT" grub-pc
 configure_common "$ROOT" "$NAME" "$MACHINE_ID"
-SWAP_UUID=$(blkid -s UUID -o value "${LOOP}p5")
 cat >"$ROOT/etc/fstab" <<FSTAB
 # /etc/fstab: static file system information.
 #

@@ -15,6 +15,7 @@ NAME=rhel-like-uefi
 DISK_SIZE=4G
 BOOT_UUID=8d3b6f2a-1c4e-4f7b-9a2d-0e5c7b9f1a02
 ROOT_UUID=2f7c9e1b-6a3d-4b8e-8c1f-3d5a7e9b0c02
+SWAP_UUID=6b1e4d2c-7f3a-4e9b-8d5c-1a2b3c4d5e02   # fixed like the others: reproducible guests
 ESP_ID=4A2F1C03          # FAT volume id, shown as UUID=4A2F-1C03
 MACHINE_ID=9c1e5a7b3d2f4e6a8b0c2d4e6f8a0b02
 MAC=00:50:56:3a:12:02
@@ -62,7 +63,7 @@ ROOT_LV=$(lv_loop root)
 push_cleanup "losetup -d $ROOT_LV"
 SWAP_LV=$(lv_loop swap)
 push_cleanup "losetup -d $SWAP_LV"
-mkswap -q "$SWAP_LV" >/dev/null
+mkswap -q -U "$SWAP_UUID" "$SWAP_LV" >/dev/null
 mkfs.xfs -q -m uuid="$ROOT_UUID" "$ROOT_LV"
 mkfs.xfs -q -m uuid="$BOOT_UUID" "${LOOP}p2"
 
