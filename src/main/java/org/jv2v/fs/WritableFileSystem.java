@@ -20,22 +20,18 @@ public interface WritableFileSystem extends FileSystem {
     void rewrite(String path, byte[] content) throws IOException;
 
     /** Creates a new regular file; the parent directory must exist and the name must not. */
-    void create(String path, byte[] content, int mode, int uid, int gid) throws IOException;
+    default void create(String path, byte[] content, int mode, int uid, int gid) throws IOException {
+        create(path, content, mode, uid, gid, java.util.Map.of());
+    }
 
     /**
      * Creates a new regular file with extended attributes, names with their namespace prefix as
      * {@link #xattrs} returns them: above all its SELinux label ("security.selinux", copied from a
-     * neighbour), without which an enforcing guest may not let its services read the file. A
-     * format that cannot store them refuses a non-empty map.
+     * neighbour), without which an enforcing guest may not let its services read the file. Attributes
+     * a format cannot store are refused before anything changes.
      */
-    default void create(String path, byte[] content, int mode, int uid, int gid, java.util.Map<String, byte[]> xattrs)
-            throws IOException {
-        if (!xattrs.isEmpty()) {
-            throw new org.jv2v.Jv2vException(path + ": this " + type()
-                    + " filesystem editor cannot give new files extended attributes");
-        }
-        create(path, content, mode, uid, gid);
-    }
+    void create(String path, byte[] content, int mode, int uid, int gid, java.util.Map<String, byte[]> xattrs)
+            throws IOException;
 
     /** Creates a symbolic link (e.g. masking a service: {@code unit -> /dev/null}). */
     void symlink(String path, String target, int uid, int gid) throws IOException;

@@ -6,7 +6,6 @@ import org.jv2v.convert.linux.kmod.ModuleTree;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 
 /** {@link InitramfsUpdater} through jv2v's own initramfs editor, reading the modules from the guest. */
 public final class EditorInitramfs implements InitramfsUpdater {
@@ -39,24 +38,7 @@ public final class EditorInitramfs implements InitramfsUpdater {
 
     /** /lib/modules/KVER read through the guest's tree (links followed as in the guest: /lib -> usr/lib). */
     static ModuleTree tree(GuestFiles files, String modulesDir, String kernelVersion) {
-        return new ModuleTree() {
-            @Override
-            public String kernelVersion() {
-                return kernelVersion;
-            }
-
-            @Override
-            public String describe() {
-                return modulesDir + " in the guest";
-            }
-
-            @Override
-            public Optional<byte[]> read(String relPath, int maxBytes) throws IOException {
-                if (relPath.isEmpty() || relPath.startsWith("/") || ("/" + relPath + "/").contains("/../")) {
-                    throw new org.jv2v.Jv2vException(modulesDir + ": refusing module path '" + relPath + "'");
-                }
-                return files.read(modulesDir + "/" + relPath, maxBytes);
-            }
-        };
+        return ModuleTree.of(kernelVersion, modulesDir + " in the guest",
+                (relPath, maxBytes) -> files.read(modulesDir + "/" + relPath, maxBytes));
     }
 }

@@ -448,11 +448,6 @@ public final class ExtWritableFileSystem implements WritableFileSystem {
         });
     }
 
-    @Override
-    public void create(String path, byte[] content, int mode, int uid, int gid) throws IOException {
-        create(path, content, mode, uid, gid, Map.of());
-    }
-
     /**
      * {@inheritDoc} Here the attributes ("user.", "trusted." and "security." names) are stored in
      * the inode, after its fixed fields; a filesystem whose inodes have no room for them (128-byte

@@ -421,11 +421,6 @@ public final class XfsWritableFileSystem implements WritableFileSystem {
         pe.dirty();
     }
 
-    @Override
-    public void create(String path, byte[] content, int mode, int uid, int gid) throws IOException {
-        create(path, content, mode, uid, gid, Map.of());
-    }
-
     /**
      * Creates a regular file with extended attributes (above all "security.selinux"), stored in
      * the inode as the kernel stores a few small ones (a shortform attribute fork). Names need
