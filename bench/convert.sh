@@ -42,7 +42,7 @@
 #   -m 4, took 9.7/9.6/7.4 s against 10.3/11.9/8.8 s, so the default went back to 1 per CPU, 2-4)
 #
 # On the quiet machine both 0.8 goals are met (0.59 and 0.64) and raw -> raw is on the edge of
-# its 1.1 goal (1.06 and 1.26 in two runs). Under the heavy load below, only raw -> raw was met: jv2v's
+# its 1.1 goal (1.06 and 1.26 in two runs). Under the heavy load of the 12:57 run, only raw -> raw was met: jv2v's
 # CPU time is close to qemu-img's for the VMDK cases (1.09-1.19x, of which ~0.3 s is the JVM
 # starting), but under this load its wall time is 1.9-2.6x: the run is split over more threads
 # (the copy workers, the parallel inflaters) that each wait for a turn on a CPU. An idle machine
