@@ -47,7 +47,7 @@ final class CopyDisks {
                 @Override
                 public void finished(long size, long read, long written, long unusedBytes, long zero) {
                     log.detail(String.format(Locale.ROOT, "%.1f MiB read, %.1f MiB written of %.1f MiB "
-                            + "(%.1f MiB used by no filesystem, not read; %.1f MiB blank, not written)", read / MIB, written / MIB,
+                            + "(%.1f MiB of stale data in unused areas, not read; %.1f MiB blank, not written)", read / MIB, written / MIB,
                             size / MIB, unusedBytes / MIB, zero / MIB));
                 }
             };

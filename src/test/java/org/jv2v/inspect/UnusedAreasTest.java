@@ -275,9 +275,9 @@ class UnusedAreasTest {
         return new Copied(out.resolve(name + "-sda"), map, r.stdout());
     }
 
-    /** "R MiB read, W MiB written of S MiB (U MiB used by no filesystem, not read; Z MiB blank, not written)". */
+    /** "R MiB read, W MiB written of S MiB (U MiB of stale data in unused areas, not read; Z MiB blank, not written)". */
     static final Pattern COPY_REPORT = Pattern.compile("([0-9.]+) MiB read, ([0-9.]+) MiB written of ([0-9.]+) MiB "
-            + "\\(([0-9.]+) MiB used by no filesystem, not read; ([0-9.]+) MiB blank, not written\\)");
+            + "\\(([0-9.]+) MiB of stale data in unused areas, not read; ([0-9.]+) MiB blank, not written\\)");
 
     private void checkExt4(Path disk, long startSector, long sectors, GuestTree tree) throws Exception {
         Path part = extract(disk, startSector * 512, sectors * 512, "part" + startSector);
