@@ -139,7 +139,9 @@ class BtrfsGuestTest {
                 "mount /dev/sdd /",
                 "copy-in " + s + "/zstd /",
                 "umount /",
-                "mount-options device=/dev/sdj,device=/dev/sdk /dev/sdi /",
+                // no device= options: they are passed to the kernel untranslated, and the appliance may
+                // name its disks in another order than guestfish's; udev has registered all three
+                "mount /dev/sdi /",
                 "copy-in " + s + "/zstd /",
                 "umount /",
                 "echo ==IDS==",
