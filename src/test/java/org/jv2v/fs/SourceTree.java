@@ -110,21 +110,7 @@ public final class SourceTree {
         Run.checked(List.of("setfacl", "-m", "u:1000:rw,g:2000:r", root.resolve("file7.bin").toString()));
         Run.checked(List.of("setfacl", "-d", "-m", "u:1001:rx", root.resolve("small").toString()));
         // modes, owners, times
-        int[] modes = {0600, 0644, 0755, 04755, 02750, 01777, 0400, 0};
-        List<Path> all = walk(root);
-        for (int i = 0; i < all.size(); i++) { // owners first: chown clears setuid bits
-            Path p = all.get(i);
-            if (i % 4 == 1 && !Files.isSymbolicLink(p)) {
-                Files.setAttribute(p, "unix:uid", i * 37 % 2000, LinkOption.NOFOLLOW_LINKS);
-                Files.setAttribute(p, "unix:gid", 70000 + i, LinkOption.NOFOLLOW_LINKS);
-            }
-        }
-        for (int i = 0; i < all.size(); i++) {
-            Path p = all.get(i);
-            if (i % 3 == 0 && Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
-                Files.setAttribute(p, "unix:mode", modes[i % modes.length], LinkOption.NOFOLLOW_LINKS);
-            }
-        }
+        setOwnersAndModes(walk(root));
         Files.setLastModifiedTime(root.resolve("file1.bin"), FileTime.fromMillis(-315_619_200_000L)); // 1960
         Files.setLastModifiedTime(root.resolve("file2.bin"), FileTime.fromMillis(1_000_000_000_000L)); // 2001
     }
@@ -137,6 +123,27 @@ public final class SourceTree {
         byte[] b = new byte[n];
         rnd.nextBytes(b);
         return b;
+    }
+
+    /**
+     * Gives every fourth path an owner and group and every third regular file one of a spread of
+     * modes (setuid, setgid, sticky, none), owners first: chown clears setuid bits.
+     */
+    public static void setOwnersAndModes(List<Path> all) throws IOException {
+        int[] modes = {0600, 0644, 0755, 04755, 02750, 01777, 0400, 0};
+        for (int i = 0; i < all.size(); i++) {
+            Path p = all.get(i);
+            if (i % 4 == 1 && !Files.isSymbolicLink(p)) {
+                Files.setAttribute(p, "unix:uid", i * 37 % 2000, LinkOption.NOFOLLOW_LINKS);
+                Files.setAttribute(p, "unix:gid", 70000 + i, LinkOption.NOFOLLOW_LINKS);
+            }
+        }
+        for (int i = 0; i < all.size(); i++) {
+            Path p = all.get(i);
+            if (i % 3 == 0 && Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
+                Files.setAttribute(p, "unix:mode", modes[i % modes.length], LinkOption.NOFOLLOW_LINKS);
+            }
+        }
     }
 
     /** Every path under root (not root itself), parents first, not following symlinks. */

@@ -1,5 +1,6 @@
 package org.jv2v.fs.btrfs;
 
+import org.jv2v.fs.SourceTree;
 import org.jv2v.fs.ByteRange;
 import org.jv2v.fs.FileSystems;
 import org.jv2v.testing.Checksums;
@@ -125,7 +126,7 @@ class BtrfsMkfsTest {
         Path out = BtrfsTools.restore(img, 0, tmp.resolve("restored"));
         int files = 0;
         try (FileDevice dev = FileDevice.open(img); BtrfsFileSystem fs = BtrfsFileSystem.open(dev)) {
-            for (Path p : BtrfsSourceTree.walk(out)) {
+            for (Path p : SourceTree.walk(out)) {
                 String path = "/" + out.relativize(p);
                 var st = fs.stat(path);
                 Map<String, Object> a = Files.readAttributes(p, "unix:mode,uid,gid,lastModifiedTime",
@@ -173,7 +174,7 @@ class BtrfsMkfsTest {
         Path zeroed = BtrfsTools.zeroUnused(img, tmp.resolve("zeroed-" + csum + ".img"), used);
         BtrfsTools.check(zeroed);
         Path out = BtrfsTools.restore(zeroed, 0, tmp.resolve("restored-zeroed-" + csum));
-        for (Path p : BtrfsSourceTree.walk(src)) {
+        for (Path p : SourceTree.walk(src)) {
             if (Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
                 assertThat(Files.readAllBytes(out.resolve(src.relativize(p).toString())))
                         .as("btrfs restore reads %s from the zeroed copy", p).isEqualTo(Files.readAllBytes(p));

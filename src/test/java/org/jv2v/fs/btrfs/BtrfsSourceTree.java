@@ -4,6 +4,7 @@ import org.jv2v.fs.DirEntry;
 import org.jv2v.fs.FileKind;
 import org.jv2v.fs.FileStat;
 import org.jv2v.fs.FileSystem;
+import org.jv2v.fs.SourceTree;
 import org.jv2v.testing.Run;
 import org.jv2v.testing.Tools;
 
@@ -71,21 +72,7 @@ final class BtrfsSourceTree {
         setfattr(many, "user.dir", "on a directory");
         setfattr(small, "trusted.note", "trusted namespace");
         Run.checked(List.of("setfacl", "-m", "u:1000:rw,g:2000:r", root.resolve("file7.bin").toString()));
-        int[] modes = {0600, 0644, 0755, 04755, 02750, 01777, 0400, 0};
-        List<Path> all = walk(root);
-        for (int i = 0; i < all.size(); i++) {
-            Path p = all.get(i);
-            if (i % 4 == 1 && !Files.isSymbolicLink(p)) {
-                Files.setAttribute(p, "unix:uid", i * 37 % 2000, LinkOption.NOFOLLOW_LINKS);
-                Files.setAttribute(p, "unix:gid", 70000 + i, LinkOption.NOFOLLOW_LINKS);
-            }
-        }
-        for (int i = 0; i < all.size(); i++) {
-            Path p = all.get(i);
-            if (i % 3 == 0 && Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
-                Files.setAttribute(p, "unix:mode", modes[i % modes.length], LinkOption.NOFOLLOW_LINKS);
-            }
-        }
+        SourceTree.setOwnersAndModes(SourceTree.walk(root));
         Files.setLastModifiedTime(root.resolve("file1.bin"), FileTime.fromMillis(-315_619_200_000L)); // 1960
         Files.setLastModifiedTime(root.resolve("file2.bin"), FileTime.fromMillis(4_102_444_800_000L)); // 2100
     }
@@ -98,12 +85,6 @@ final class BtrfsSourceTree {
         byte[] b = new byte[n];
         rnd.nextBytes(b);
         return b;
-    }
-
-    static List<Path> walk(Path root) throws IOException {
-        try (Stream<Path> s = Files.walk(root)) {
-            return s.filter(p -> !p.equals(root)).sorted().toList();
-        }
     }
 
     /** Extended attributes of every file under {@code root}, as getfattr reads them (hex values). */
@@ -133,7 +114,7 @@ final class BtrfsSourceTree {
      */
     static void assertSame(Path root, FileSystem fs, String prefix, boolean checkRootMeta) throws Exception {
         Map<String, Map<String, String>> xattrs = xattrs(root);
-        List<Path> all = new ArrayList<>(walk(root));
+        List<Path> all = new ArrayList<>(SourceTree.walk(root));
         all.addFirst(root);
         for (Path p : all) {
             String rel = root.relativize(p).toString();
