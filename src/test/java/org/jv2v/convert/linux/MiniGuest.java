@@ -113,11 +113,13 @@ final class MiniGuest {
         return this;
     }
 
+    static final String RHEL6_KVER = "2.6.32-754.35.1.el6.x86_64";
+
     String kernelVersion() {
         return switch (kind) {
             case DEBIAN12 -> DEBIAN_KVER;
             case RHEL9 -> RHEL9_KVER;
-            case RHEL6 -> "2.6.32-754.35.1.el6.x86_64";
+            case RHEL6 -> RHEL6_KVER;
         };
     }
 
