@@ -299,7 +299,54 @@ class NetworkStylesConversionTest {
         DebianGuestConversionTest.Golden.check("convert/net-styles/networkd-plan.txt", g.plan());
     }
 
-    static List<String> lines(String s) {
-        return List.of(s.split("\n"));
+    // ------------------------------------------------------------------ two NICs
+
+    /**
+     * Two VMware NICs, each with a static address: ESXi numbers a NIC's name after its PCI slot
+     * ({@code ethernetN.pciSlotNumber}), not after N, and here ethernet0 is in slot 224 (ens224) and
+     * ethernet1 in slot 192 (ens192), as after a NIC was removed and added again. Each name is kept
+     * on the NIC of its slot, found by its MAC, whatever slot libvirt or QEMU give it on KVM. The
+     * libvirt XML has both NICs with their MACs (virt-xml-validate accepts it), and the QEMU script
+     * both virtio-net devices.
+     */
+    @Test
+    void twoNicsKeepTheNamesOfTheirVmwareSlots() throws Exception {
+        MiniGuest g = new MiniGuest(dir, "two-nics", MiniGuest.Kind.DEBIAN12).nic(0, MAC1, 224).nic(1, MAC0, 192);
+        String interfaces = """
+                auto lo
+                iface lo inet loopback
+
+                allow-hotplug ens192
+                iface ens192 inet static
+                	address 192.0.2.10/24
+                	gateway 192.0.2.1
+
+                allow-hotplug ens224
+                iface ens224 inet static
+                	address 198.51.100.10/24
+                """;
+        g.file("etc/network/interfaces", interfaces);
+
+        MiniGuest.Converted c = g.convert();
+
+        c.assertClean();
+        assertPinned(c, "ens192", MAC0, "");
+        assertPinned(c, "ens224", MAC1, "");
+        assertThat(c.run().all()).doesNotContain("a guess", "cannot tell which");
+        assertThat(c.cat("/etc/network/interfaces")).isEqualTo(interfaces);
+        DebianGuestConversionTest.Golden.check("convert/net-styles/two-nics-plan.txt", g.plan());
+
+        java.nio.file.Path xml = c.out().resolve("two-nics.xml");
+        String x = java.nio.file.Files.readString(xml);
+        assertThat(x).containsSubsequence("<mac address='" + MAC1 + "'/>", "<model type='virtio'/>",
+                "<mac address='" + MAC0 + "'/>", "<model type='virtio'/>");
+        Tools.require("virt-xml-validate");
+        Tools.run("virt-xml-validate", xml.toString(), "domain");
+
+        java.nio.file.Path qemuOut = java.nio.file.Files.createDirectories(dir.resolve("qemu"));
+        org.jv2v.testing.Jv2vRun.ok("-i", "vmx", g.build().toString(), "-o", "qemu", "-os", qemuOut.toString());
+        String sh = java.nio.file.Files.readString(qemuOut.resolve("two-nics.sh"));
+        assertThat(sh).containsSubsequence("virtio-net-pci,netdev=net0,mac=" + MAC1,
+                "virtio-net-pci,netdev=net1,mac=" + MAC0);
     }
 }
