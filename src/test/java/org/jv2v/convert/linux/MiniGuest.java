@@ -340,6 +340,12 @@ final class MiniGuest {
             return out;
         }
 
+        /** Copies a folder of the guest with its contents to {@code hostDir} (debugfs rdump). */
+        void rdump(String path, Path hostDir) throws IOException, InterruptedException {
+            Files.createDirectories(hostDir);
+            debugfs("rdump " + path + " " + hostDir);
+        }
+
         /** A symbolic link's target. */
         String readlink(String path) throws IOException, InterruptedException {
             Run.Result r = debugfs("stat " + path);

@@ -83,6 +83,27 @@ class NetworkStylesConversionTest {
         assertThat(c.owner(path)).as(path).isEqualTo(owner);
     }
 
+    /**
+     * netplan's own reading of the converted guest's /etc/netplan: {@code netplan generate
+     * --root-dir} writes the systemd-networkd and udev files the guest's netplan would make at
+     * boot; returned by name ("10-netplan-ens192.network" -> content).
+     */
+    private Map<String, String> netplanGenerate(MiniGuest.Converted c) throws Exception {
+        Tools.require("netplan");
+        Path root = dir.resolve("netplan-root");
+        c.rdump("/etc/netplan", root.resolve("etc"));
+        org.jv2v.testing.Run.Result r = org.jv2v.testing.Run.run(List.of("netplan", "generate", "--root-dir",
+                root.toString()), null, Map.of(), 120);
+        assertThat(r.exitCode()).as("netplan generate\n" + r.all()).isZero();
+        Map<String, String> out = new java.util.TreeMap<>();
+        try (var files = java.nio.file.Files.list(root.resolve("run/systemd/network"))) {
+            for (Path f : files.toList()) {
+                out.put(f.getFileName().toString(), java.nio.file.Files.readString(f));
+            }
+        }
+        return out;
+    }
+
     // ------------------------------------------------------------------ ifupdown
 
     @Test
@@ -155,6 +176,15 @@ class NetworkStylesConversionTest {
         assertKept(g, c, "/etc/netplan/01-ens192.yaml", byName, label);
         assertKept(g, c, "/etc/netplan/02-lan1.yaml", byMac, label);
         DebianGuestConversionTest.Golden.check("convert/net-styles/netplan-plan.txt", g.plan());
+
+        // netplan itself: ens192's configuration applies to a NIC called ens192 (the pin), lan1's
+        // to the NIC with MAC1, whatever its name (so no pin)
+        Map<String, String> gen = netplanGenerate(c);
+        assertThat(gen.get("10-netplan-ens192.network")).startsWith("[Match]\nName=ens192\n\n")
+                .contains("Address=192.0.2.10/24");
+        assertThat(gen.get("10-netplan-lan1.network")).startsWith("[Match]\nPermanentMACAddress=" + MAC1 + "\n\n")
+                .contains("Address=198.51.100.10/24");
+        assertThat(gen.keySet()).noneMatch(n -> n.endsWith(".link"));
     }
 
     @Test
@@ -193,6 +223,14 @@ class NetworkStylesConversionTest {
         assertKept(g, c, "/etc/netplan/02-dhcp.yaml", byDriver.replace("driver: vmxnet3", "driver: virtio_net"),
                 "regular 0640 0:4\nsecurity.selinux = \"system_u:object_r:net_conf_t:s0\"");
         DebianGuestConversionTest.Golden.check("convert/net-styles/netplan-set-name-plan.txt", g.plan());
+
+        // netplan itself: it names the NIC with MAC0 ens192 by a .link file of its own, and gives
+        // DHCP to NICs driven by virtio_net, which the converted guest's NICs are
+        Map<String, String> gen = netplanGenerate(c);
+        assertThat(gen.get("10-netplan-ens192.link")).contains("[Match]\nPermanentMACAddress=" + MAC0 + "\n",
+                "[Link]\nName=ens192\n");
+        assertThat(gen.get("10-netplan-any-vmxnet.network")).startsWith("[Match]\nDriver=virtio_net\n")
+                .contains("DHCP=ipv4");
     }
 
     // ------------------------------------------------------------------ NetworkManager
