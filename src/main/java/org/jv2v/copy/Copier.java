@@ -247,7 +247,19 @@ public final class Copier {
         }
         if (fromJournal == null) {
             journal.delete();
-            target = writer.create(part, co);
+            try {
+                target = writer.create(part, co);
+            } catch (IOException e) {
+                // a fresh part file that could not be made: nothing in it to resume from
+                try {
+                    Files.deleteIfExists(part);
+                } catch (IOException d) {
+                    e.addSuppressed(d);
+                }
+                // the platform's message ("File too large", "No space left on device") names no file
+                throw new IOException(dst + ": cannot create a " + size + "-byte " + writer.name() + " image: "
+                        + e.getMessage(), e);
+            }
             done = new AtomicBits(chunks);
         } else {
             prior = fromJournal;

@@ -165,6 +165,30 @@ class ImageCommandTest {
     }
 
     /**
+     * A target the platform refuses to make (here a file-size limit, as ext4's 16 TiB is for a huge
+     * raw disk): one line naming DST, exit 1, and no DST.part left behind. The JVM ignores SIGXFSZ,
+     * so ftruncate fails with EFBIG instead of killing it.
+     */
+    @Test
+    void aTargetThePlatformRefusesIsNamedAndLeavesNothing() throws Exception {
+        Tools.require("qemu-img");
+        Path src = dir.resolve("big.qcow2");
+        QemuImg.create(src, "qcow2", 64L * MIB);
+        Path dst = dir.resolve("big.raw");
+        List<String> cmd = new ArrayList<>(List.of("bash", "-c", "ulimit -f 1024 && exec \"$@\"", "limited"));
+        cmd.addAll(javaCommand(List.of("image", "convert", "-O", "raw", src.toString(), dst.toString())));
+        Process p = new ProcessBuilder(cmd).redirectOutput(dir.resolve("limited.out").toFile())
+                .redirectError(dir.resolve("limited.err").toFile()).start();
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        String err = Files.readString(dir.resolve("limited.err"));
+        assertThat(p.exitValue()).as(err).isEqualTo(1);
+        assertThat(err).isEqualTo("jv2v: error: " + dst + ": cannot create a 67108864-byte raw image: File too large\n");
+        assertThat(Files.exists(dst)).isFalse();
+        assertThat(Files.exists(Copier.partFile(dst))).isFalse();
+        assertThat(Files.exists(Copier.journalFile(dst))).isFalse();
+    }
+
+    /**
      * The real thing: bin/jv2v's JVM killed with SIGKILL in the middle of a throttled copy, then
      * the same command again: it continues from the journal, reads only what was not journaled,
      * and the result is identical to the source.
