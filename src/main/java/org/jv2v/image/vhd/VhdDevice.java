@@ -67,7 +67,7 @@ final class VhdDevice implements BlockDevice {
 
     @Override
     public void read(ByteBuffer dst, long offset) throws IOException {
-        checkRange(offset, dst.remaining());
+        checkAccess(offset, dst.remaining());
         if (bat == null) {
             file.readData(dst, offset);
             return;
@@ -112,7 +112,7 @@ final class VhdDevice implements BlockDevice {
     @Override
     public List<Extent> blockStatus(long offset, long length) throws IOException {
         long end = Math.min(size, offset + length);
-        checkRange(offset, end - offset);
+        checkAccess(offset, end - offset);
         ExtentList out = new ExtentList();
         if (bat == null) {
             out.add(offset, end - offset, ExtentType.DATA);
@@ -147,13 +147,6 @@ final class VhdDevice implements BlockDevice {
             file.readData(buf, Integer.toUnsignedLong(entry) * SECTOR);
             return buf.array();
         });
-    }
-
-    private void checkRange(long offset, long len) {
-        if (offset < 0 || len < 0 || offset > size || len > size - offset) {
-            throw new IllegalArgumentException(describe() + ": access [" + offset + ", +" + len
-                    + ") outside size " + size);
-        }
     }
 
     @Override

@@ -84,7 +84,7 @@ final class VhdxDevice implements BlockDevice {
 
     @Override
     public void read(ByteBuffer dst, long offset) throws IOException {
-        checkRange(offset, dst.remaining());
+        checkAccess(offset, dst.remaining());
         long pos = offset;
         while (dst.hasRemaining()) {
             long block = pos / blockSize;
@@ -138,7 +138,7 @@ final class VhdxDevice implements BlockDevice {
     @Override
     public List<Extent> blockStatus(long offset, long length) throws IOException {
         long end = Math.min(size, offset + length);
-        checkRange(offset, end - offset);
+        checkAccess(offset, end - offset);
         ExtentList out = new ExtentList();
         long pos = offset;
         int blocks = 0;
@@ -183,13 +183,6 @@ final class VhdxDevice implements BlockDevice {
             file.readData(buf, VhdxBat.fileOffset(sbEntry) + (block % chunkRatio) * bytes);
             return buf.array();
         });
-    }
-
-    private void checkRange(long offset, long len) {
-        if (offset < 0 || len < 0 || offset > size || len > size - offset) {
-            throw new IllegalArgumentException(describe() + ": access [" + offset + ", +" + len
-                    + ") outside size " + size);
-        }
     }
 
     @Override
