@@ -1,7 +1,8 @@
 package org.jv2v.image;
 
+import org.jv2v.LruMap;
+
 import java.io.IOException;
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -45,12 +46,7 @@ public final class SectorBitmaps {
         this.sectorSize = sectorSize;
         this.sectorsPerBlock = (int) (blockSize / sectorSize);
         this.order = order;
-        this.cache = new LinkedHashMap<>(64, 0.75f, true) {
-            @Override
-            protected boolean removeEldestEntry(Map.Entry<Long, byte[]> eldest) {
-                return size() > cached;
-            }
-        };
+        this.cache = new LruMap<>(cached);
     }
 
     /** The bitmap of {@code block}, from memory or else from {@code loader}. */

@@ -1,6 +1,7 @@
 package org.jv2v.fs.btrfs;
 
 import org.jv2v.BadInputException;
+import org.jv2v.LruMap;
 import org.jv2v.fs.ByteRange;
 import org.jv2v.fs.DirEntry;
 import org.jv2v.fs.FileKind;
@@ -19,7 +20,6 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -62,12 +62,7 @@ public final class BtrfsFileSystem implements FileSystem {
     /** State shared by all views of one filesystem. */
     private static final class Shared {
         final Volume v;
-        final Map<String, byte[]> extents = new LinkedHashMap<>(16, 0.75f, true) {
-            @Override
-            protected boolean removeEldestEntry(Map.Entry<String, byte[]> e) {
-                return size() > EXTENT_CACHE;
-            }
-        };
+        final Map<String, byte[]> extents = new LruMap<>(EXTENT_CACHE);
 
         Shared(Volume v) {
             this.v = v;

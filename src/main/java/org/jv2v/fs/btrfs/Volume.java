@@ -1,6 +1,7 @@
 package org.jv2v.fs.btrfs;
 
 import org.jv2v.BadInputException;
+import org.jv2v.LruMap;
 import org.jv2v.image.BlockDevice;
 
 import java.io.IOException;
@@ -8,7 +9,6 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -56,12 +56,7 @@ final class Volume {
     final ChunkMap chunks;
     final String name;
     final Root rootTree;
-    private final Map<Long, Node> cache = new LinkedHashMap<>(256, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<Long, Node> e) {
-            return size() > NODE_CACHE;
-        }
-    };
+    private final Map<Long, Node> cache = new LruMap<>(NODE_CACHE);
     private final Map<Long, Root> roots = new HashMap<>();
 
     private Volume(Map<Long, BlockDevice> devices, BlockDevice primary, Superblock sb) throws IOException {

@@ -1,6 +1,7 @@
 package org.jv2v.fs.ext;
 
 import org.jv2v.BadInputException;
+import org.jv2v.LruMap;
 import org.jv2v.fs.ByteRange;
 import org.jv2v.fs.DirEntry;
 import org.jv2v.fs.FileKind;
@@ -19,7 +20,6 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HexFormat;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -71,18 +71,8 @@ public final class ExtFileSystem implements FileSystem {
     private final boolean[] groupDescValid;
     private final int csumSeed;
     private final BlockMap blockMap = new BlockMap(this);
-    private final Map<Long, byte[]> blockCache = new LinkedHashMap<>(256, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<Long, byte[]> e) {
-            return size() > CACHE_BLOCKS;
-        }
-    };
-    private final Map<Long, Directory> dirCache = new LinkedHashMap<>(16, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<Long, Directory> e) {
-            return size() > CACHE_DIRS;
-        }
-    };
+    private final Map<Long, byte[]> blockCache = new LruMap<>(CACHE_BLOCKS);
+    private final Map<Long, Directory> dirCache = new LruMap<>(CACHE_DIRS);
 
     /** A directory entry as stored, "." and ".." included. */
     record RawEntry(String name, long inode, int fileType) {}

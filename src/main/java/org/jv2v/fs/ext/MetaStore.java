@@ -1,5 +1,6 @@
 package org.jv2v.fs.ext;
 
+import org.jv2v.LruMap;
 import org.jv2v.image.BlockDevice;
 
 import java.io.IOException;
@@ -23,12 +24,7 @@ final class MetaStore {
     private final Map<Long, byte[]> dirty = new LinkedHashMap<>();
     /** Ranges {first, count} this edit wrote file data to. */
     private final java.util.List<long[]> dataWritten = new java.util.ArrayList<>();
-    private final Map<Long, byte[]> clean = new LinkedHashMap<>(64, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<Long, byte[]> e) {
-            return size() > CLEAN_CACHE_BLOCKS;
-        }
-    };
+    private final Map<Long, byte[]> clean = new LruMap<>(CLEAN_CACHE_BLOCKS);
 
     MetaStore(BlockDevice dev, int blockSize) {
         this.dev = dev;

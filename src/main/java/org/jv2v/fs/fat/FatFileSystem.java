@@ -1,6 +1,7 @@
 package org.jv2v.fs.fat;
 
 import org.jv2v.BadInputException;
+import org.jv2v.LruMap;
 import org.jv2v.fs.ByteRange;
 import org.jv2v.fs.DirEntry;
 import org.jv2v.fs.FileKind;
@@ -18,7 +19,6 @@ import java.time.LocalDateTime;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -59,8 +59,8 @@ public final class FatFileSystem implements FileSystem {
     private final FatTable fat;
     private final ZoneId zone;
     private final FatDirEntry rootEntry;
-    private final Map<Long, List<FatDirEntry>> dirCache = lru(CACHE_DIRS);
-    private final Map<Long, Chain> chainCache = lru(CACHE_CHAINS);
+    private final Map<Long, List<FatDirEntry>> dirCache = new LruMap<>(CACHE_DIRS);
+    private final Map<Long, Chain> chainCache = new LruMap<>(CACHE_CHAINS);
     private final Optional<String> label;
     private volatile Long freeClusters;
 
@@ -493,12 +493,4 @@ public final class FatFileSystem implements FileSystem {
         return dirRuns(dir).stream().mapToLong(FatTable.Run::count).sum();
     }
 
-    private static <K, V> Map<K, V> lru(int n) {
-        return new LinkedHashMap<>(16, 0.75f, true) {
-            @Override
-            protected boolean removeEldestEntry(Map.Entry<K, V> e) {
-                return size() > n;
-            }
-        };
-    }
 }

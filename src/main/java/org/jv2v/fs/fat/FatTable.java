@@ -1,13 +1,13 @@
 package org.jv2v.fs.fat;
 
 import org.jv2v.BadInputException;
+import org.jv2v.LruMap;
 import org.jv2v.image.BlockDevice;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -29,12 +29,7 @@ final class FatTable {
     private final Geometry g;
     private final long base;
     private final byte[] small;
-    private final Map<Long, byte[]> cache = new LinkedHashMap<>(16, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<Long, byte[]> e) {
-            return size() > CACHE_BLOCKS;
-        }
-    };
+    private final Map<Long, byte[]> cache = new LruMap<>(CACHE_BLOCKS);
 
     FatTable(BlockDevice dev, Geometry g) throws IOException {
         this.dev = dev;

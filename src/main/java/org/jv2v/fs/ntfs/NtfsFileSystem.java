@@ -1,5 +1,6 @@
 package org.jv2v.fs.ntfs;
 
+import org.jv2v.LruMap;
 import org.jv2v.fs.ByteRange;
 import org.jv2v.fs.DirEntry;
 import org.jv2v.fs.FileKind;
@@ -53,12 +54,7 @@ public final class NtfsFileSystem implements FileSystem {
     static final int PATH_CACHE = 1024;
 
     private final Volume vol;
-    private final Map<String, Long> resolved = new LinkedHashMap<>(64, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, Long> e) {
-            return size() > PATH_CACHE;
-        }
-    };
+    private final Map<String, Long> resolved = new LruMap<>(PATH_CACHE);
 
     private NtfsFileSystem(Volume vol) {
         this.vol = vol;

@@ -1,5 +1,6 @@
 package org.jv2v.fs.ntfs;
 
+import org.jv2v.LruMap;
 import org.jv2v.image.BlockDevice;
 
 import java.io.IOException;
@@ -25,12 +26,7 @@ final class Volume {
     private long mftRecords;
     UpCase upcase;
 
-    private final Map<Long, Inode> cache = new LinkedHashMap<>(256, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<Long, Inode> e) {
-            return size() > INODE_CACHE;
-        }
-    };
+    private final Map<Long, Inode> cache = new LruMap<>(INODE_CACHE);
 
     private Volume(BlockDevice device, BootSector boot) {
         this.device = device;

@@ -1,11 +1,11 @@
 package org.jv2v.fs.xfs;
 
 import org.jv2v.BadInputException;
+import org.jv2v.LruMap;
 import org.jv2v.image.BlockDevice;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.UUID;
 import java.util.zip.CRC32C;
@@ -23,12 +23,7 @@ final class Volume {
     final Superblock sb;
     final int blockSize;
     final long fsBytes;
-    private final Map<Long, ByteBuffer> cache = new LinkedHashMap<>(64, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<Long, ByteBuffer> eldest) {
-            return size() > CACHE_BLOCKS;
-        }
-    };
+    private final Map<Long, ByteBuffer> cache = new LruMap<>(CACHE_BLOCKS);
 
     Volume(BlockDevice device, Superblock sb) {
         this.device = device;

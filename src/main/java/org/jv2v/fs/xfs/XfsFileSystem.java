@@ -1,6 +1,7 @@
 package org.jv2v.fs.xfs;
 
 import org.jv2v.BadInputException;
+import org.jv2v.LruMap;
 import org.jv2v.fs.ByteRange;
 import org.jv2v.fs.DirEntry;
 import org.jv2v.fs.FileKind;
@@ -51,12 +52,7 @@ public final class XfsFileSystem implements FileSystem {
 
     private final Volume v;
     private final Superblock sb;
-    private final Map<Long, Inode> inodes = new LinkedHashMap<>(256, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<Long, Inode> eldest) {
-            return size() > INODE_CACHE;
-        }
-    };
+    private final Map<Long, Inode> inodes = new LruMap<>(INODE_CACHE);
     private final LinkedHashMap<Long, Map<String, Directories.Entry>> dirs = new LinkedHashMap<>(64, 0.75f, true);
     private long cachedEntries;
     private XfsLogState logState;

@@ -1,12 +1,12 @@
 package org.jv2v.image.qcow2;
 
 import org.jv2v.BadInputException;
+import org.jv2v.LruMap;
 import org.jv2v.image.BlockDevice;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -23,12 +23,7 @@ final class Qcow2ReadDevice extends Qcow2Device {
         this.l1 = meta.l1();
         this.fileSize = meta.fileSize();
         int maxTables = (int) Math.max(4, Qcow2Limits.READ_L2_CACHE_BYTES / geo.clusterSize());
-        this.tables = new LinkedHashMap<>(16, 0.75f, true) {
-            @Override
-            protected boolean removeEldestEntry(Map.Entry<Long, long[]> eldest) {
-                return size() > maxTables;
-            }
-        };
+        this.tables = new LruMap<>(maxTables);
     }
 
     @Override

@@ -1,8 +1,9 @@
 package org.jv2v.image.vhdx;
 
+import org.jv2v.LruMap;
+
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -29,12 +30,7 @@ final class VhdxBat {
     private final VhdxFile file;
     private final long offset;
     private final long entries;
-    private final Map<Long, long[]> pages = new LinkedHashMap<>(64, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<Long, long[]> eldest) {
-            return size() > CACHED_PAGES;
-        }
-    };
+    private final Map<Long, long[]> pages = new LruMap<>(CACHED_PAGES);
 
     VhdxBat(VhdxFile file, long offset, long entries) {
         this.file = file;

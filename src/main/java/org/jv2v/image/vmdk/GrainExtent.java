@@ -1,6 +1,7 @@
 package org.jv2v.image.vmdk;
 
 import org.jv2v.BadInputException;
+import org.jv2v.LruMap;
 import org.jv2v.image.Extent;
 import org.jv2v.image.ExtentType;
 
@@ -9,7 +10,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -87,12 +87,7 @@ final class GrainExtent implements VmdkExtent {
     private final long seGrainsOffset;
     private final GrainTableCache cache;
     private final int id;
-    private final Map<Long, byte[]> recent = new LinkedHashMap<>(32, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<Long, byte[]> eldest) {
-            return size() > RECENT_GRAINS;
-        }
-    };
+    private final Map<Long, byte[]> recent = new LruMap<>(RECENT_GRAINS);
 
     private GrainExtent(Source src, Kind kind, long sizeBytes, long grainSectors, int gtEntries,
                         int entryBytes, int[] gd, long gdFileOffset, int gdEntryBytes, boolean zeroedGrains,
