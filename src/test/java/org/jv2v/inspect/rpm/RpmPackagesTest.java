@@ -198,26 +198,8 @@ class RpmPackagesTest {
 
     /** A folder holding a Packages file made by db5.3_load from the sqlite database's header blobs. */
     static Path berkeleyDb(String name, int pageSize, boolean bigEndian) throws Exception {
-        Run.Result rows = run(dir, "sqlite3", "-separator", "|", db.toString(), "SELECT hnum, hex(blob) FROM Packages");
-        StringBuilder dump = new StringBuilder("VERSION=3\nformat=bytevalue\ntype=hash\ndb_pagesize=" + pageSize
-                + "\ndb_lorder=" + (bigEndian ? 4321 : 1234) + "\nHEADER=END\n");
-        java.nio.ByteOrder order = bigEndian ? java.nio.ByteOrder.BIG_ENDIAN : java.nio.ByteOrder.LITTLE_ENDIAN;
-        java.util.HexFormat hex = java.util.HexFormat.of();
-        int max = 0;
-        for (String line : rows.stdout().strip().split("\n")) {
-            String[] f = line.split("\\|");
-            int hnum = Integer.parseInt(f[0]);
-            max = Math.max(max, hnum);
-            dump.append(' ').append(hex.formatHex(ByteBuffer.allocate(4).order(order).putInt(hnum).array())).append('\n');
-            dump.append(' ').append(f[1].toLowerCase(java.util.Locale.ROOT)).append('\n');
-        }
-        dump.append(' ').append(hex.formatHex(new byte[4])).append('\n');
-        dump.append(' ').append(hex.formatHex(ByteBuffer.allocate(4).order(order).putInt(max + 1).array())).append('\n');
-        dump.append("DATA=END\n");
         Path out = Files.createDirectories(dir.resolve(name));
-        Files.deleteIfExists(out.resolve("Packages"));
-        Path dumpFile = Files.writeString(dir.resolve(name + ".dump"), dump);
-        run(dir, "db5.3_load", "-f", dumpFile.toString(), out.resolve("Packages").toString());
+        org.jv2v.inspect.RpmDatabase.toBerkeleyDb(db, out.resolve("Packages"), pageSize, bigEndian);
         return out;
     }
 
