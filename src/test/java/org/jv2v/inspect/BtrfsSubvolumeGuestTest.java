@@ -1,16 +1,25 @@
 package org.jv2v.inspect;
 
+import org.jv2v.BadInputException;
+import org.jv2v.fs.btrfs.BtrfsDamage;
 import org.jv2v.fs.btrfs.BtrfsFileSystem;
 import org.jv2v.image.BlockDevice;
 import org.jv2v.testing.FileDevice;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 
 import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * Roots inside btrfs subvolumes ({@link BtrfsGuests}): found as libguestfs finds them (the device
@@ -128,6 +137,40 @@ class BtrfsSubvolumeGuestTest {
         assertThat(tree.readText("/home/user/README")).hasValue("on subvolume home\n");
         assertThat(tree.readText("/etc/hostname")).hasValue("fedora-subvol.example.com\n");
     }
+
+    /**
+     * The openSUSE filesystem with subvolume @ (256) made a child of @/.snapshots (257), itself a
+     * child of @: the parent links loop. Listing subvolumes is a one-line error; inspection still
+     * finds the root the device shows and says what it could not look at.
+     */
+    @Test
+    @Timeout(60)
+    void aLoopOfSubvolumeParentsIsAnErrorAndANoteNeverAHang(@TempDir Path tmp) throws Exception {
+        Path part = tmp.resolve("suse.btrfs");
+        long start = BtrfsGuests.START * 512;
+        try (FileChannel in = FileChannel.open(BtrfsGuests.opensuse().image(), StandardOpenOption.READ);
+             FileChannel out = FileChannel.open(part, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            in.transferTo(start, in.size() - start, out);
+        }
+        BtrfsDamage.setRootBackrefParent(part, 256, 257);
+        try (FileDevice d = FileDevice.open(part)) {
+            BtrfsFileSystem fs = BtrfsFileSystem.open(d);
+            assertThat(fs.subvolumeId()).as("the default subvolume opens by id").isEqualTo(BtrfsGuests.SUSE_ROOT_ID);
+            assertThatThrownBy(fs::subvolumes).isInstanceOf(BadInputException.class)
+                    .hasMessage(LOOP_MESSAGE.formatted(d.describe()));
+            Inspection damaged = Inspector.inspect(List.<BlockDevice>of(d), InspectOptions.defaults());
+            assertThat(damaged.notes()).contains("/dev/sda: btrfs subvolumes not looked at: "
+                    + LOOP_MESSAGE.formatted(d.describe()));
+            assertThat(damaged.roots()).extracting(GuestInfo::root).containsExactly("/dev/sda");
+            GuestInfo g = damaged.roots().getFirst();
+            assertThat(g.productName()).contains("openSUSE Leap 15.5");
+            assertThat(g.notes()).contains("/home (btrfsvol:/dev/sda//@/home): not mounted: "
+                    + LOOP_MESSAGE.formatted(d.describe()));
+        }
+    }
+
+    static final String LOOP_MESSAGE = "%s: root tree: subvolume 256 is its own ancestor (the ROOT_BACKREF items of "
+            + "subvolumes 256 -> 257 -> 256 loop)";
 
     /** The fstab of a root as GuestInfo reports it, back as entries (device, subvol=). */
     private static OsData dataOf(GuestInfo g) {
