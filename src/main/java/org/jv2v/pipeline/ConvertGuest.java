@@ -13,6 +13,7 @@ import org.jv2v.convert.linux.PlanPrinter;
 import org.jv2v.inspect.FirmwareInfo;
 import org.jv2v.inspect.GuestInfo;
 import org.jv2v.model.Firmware;
+import org.jv2v.model.SourceNic;
 import org.jv2v.model.SourceVm;
 import org.jv2v.target.GuestCapabilities;
 import org.jv2v.volume.Unsupported;
@@ -89,7 +90,11 @@ final class ConvertGuest {
                     + "the target keeps devices it already drives");
             return unconverted;
         }
-        ConversionInput input = new ConversionInput(vm.disks(), vm.nics(), Map.of(), firmware(vm, in),
+        Map<Integer, Integer> slots = new java.util.HashMap<>();
+        for (SourceNic n : vm.nics()) {
+            n.pciSlot().ifPresent(s -> slots.put(n.index(), s));
+        }
+        ConversionInput input = new ConversionInput(vm.disks(), vm.nics(), slots, firmware(vm, in),
                 r.target().blockDriver(), Map.of());
         ConversionPlan plan;
         List<String> applied = List.of();

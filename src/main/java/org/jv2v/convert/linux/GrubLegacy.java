@@ -10,11 +10,13 @@ import java.util.regex.Pattern;
  * A legacy GRUB (0.97) menu: /boot/grub/menu.lst (Debian, SUSE) or /boot/grub/grub.conf (RHEL 5
  * and 6). Entries start at {@code title}; {@code kernel} lines carry the command line;
  * {@code default} is an entry number. Debian's update-grub also keeps its settings in comments
- * ({@code # kopt=root=/dev/hda1 ro}) that it copies into each entry: those are device references too.
+ * ({@code # kopt=root=/dev/hda1 ro}) that it copies into each entry, and RHEL's installer names the disk
+ * GRUB is installed on ({@code #boot=/dev/sda}), which grubby reads: those are device references too.
  */
 final class GrubLegacy {
     private static final Pattern DEFAULT = Pattern.compile("^(\\s*default)(\\s*=\\s*|\\s+)(\\S+)(.*)$");
-    private static final Pattern KOPT = Pattern.compile("^#\\s*(kopt|kopt_2_6|altoptions|xenkopt)=.*");
+    /** Settings kept in comments: Debian's update-grub options, anaconda's boot disk ({@code #boot=/dev/sda}). */
+    private static final Pattern KOPT = Pattern.compile("^#\\s*(kopt|kopt_2_6|altoptions|xenkopt|boot)=.*");
 
     /** One {@code title} entry: its number, title and kernel line. */
     record Entry(int index, String title, Optional<String> kernel, String args, int line) {

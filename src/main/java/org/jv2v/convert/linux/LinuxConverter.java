@@ -511,10 +511,7 @@ public final class LinuxConverter {
                 boolean systemdUdev = files.isFile("/lib/systemd/systemd-udevd")
                         || files.isFile("/usr/lib/systemd/systemd-udevd");
                 if (systemdUdev) {
-                    if (!files.isDirectory("/etc/systemd/network")) {
-                        changes.add(new FileEdit.Mkdir("/etc/systemd/network", 0755, false,
-                                List.of("systemd's folder for .link files")));
-                    }
+                    mkdirs("/etc/systemd/network", "systemd's folder for .link files");
                     for (NicPins.Pin p : d.pins()) {
                         byte[] content = TextFile.bytes(NicPins.linkFile(p));
                         List<String> reasons = new ArrayList<>();
@@ -531,6 +528,7 @@ public final class LinuxConverter {
                         reasons.add("NIC ethernet" + p.nicIndex() + " (" + p.mac() + ") keeps the name " + p.name()
                                 + " (udev here is not systemd's and reads no .link files)");
                     }
+                    mkdirs(GuestFiles.parent(NicPins.UDEV_RULES_PATH), "udev's folder for local rules");
                     createOrReplace(NicPins.UDEV_RULES_PATH, TextFile.bytes(NicPins.udevRules(d.pins())), reasons);
                 }
                 summary.add("NIC names kept: " + String.join(", ", d.pins().stream()
@@ -549,6 +547,17 @@ public final class LinuxConverter {
                         changes.edit(p, t -> NetworkConfigs.replaceVmwareDrivers(t, p, true));
                     }
                 }
+            }
+        }
+
+        /** Plans the folder {@code dir} and its missing parents, root's with mode 0755, as mkdir -p. */
+        void mkdirs(String dir, String why) throws IOException {
+            List<String> missing = new ArrayList<>();
+            for (String d = dir; !d.equals("/") && !files.isDirectory(d); d = GuestFiles.parent(d)) {
+                missing.addFirst(d);
+            }
+            for (String d : missing) {
+                changes.add(new FileEdit.Mkdir(d, 0755, false, List.of(d.equals(dir) ? why : "holds " + dir)));
             }
         }
 

@@ -14,6 +14,7 @@ import java.util.Comparator;
 import java.util.Deque;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -239,8 +240,29 @@ public final class MountedGuestFiles implements GuestFiles {
     @Override
     public void create(String path, byte[] content, int mode, int uid, int gid) throws IOException {
         Located l = locate(resolve(path, false));
-        writable(l.mount(), path).create(l.inner(), content, mode, uid, gid);
+        writable(l.mount(), path).create(l.inner(), content, mode, uid, gid, selinuxLabel(l));
     }
+
+    /**
+     * The SELinux label a new file gets: its folder's, or (a folder jv2v made has none) the nearest
+     * labelled one above it on the same filesystem. A file without a label is unlabeled_t to an
+     * enforcing guest, which its services may not read (udevd a .link file); the policy labels a
+     * folder's contents as the folder in nearly every rule ("/etc/udev/rules.d(/.*)?"). Empty where
+     * the filesystem has no labels (FAT, or a guest without SELinux).
+     */
+    private static Map<String, byte[]> selinuxLabel(Located l) throws IOException {
+        for (String d = GuestFiles.parent(l.inner()); ; d = GuestFiles.parent(d)) {
+            byte[] label = l.mount().fs().xattrs(d).get(SELINUX_XATTR);
+            if (label != null) {
+                return Map.of(SELINUX_XATTR, label);
+            }
+            if (d.equals("/")) {
+                return Map.of();
+            }
+        }
+    }
+
+    private static final String SELINUX_XATTR = "security.selinux";
 
     @Override
     public void symlink(String path, String target) throws IOException {

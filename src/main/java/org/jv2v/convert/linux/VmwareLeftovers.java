@@ -67,7 +67,8 @@ final class VmwareLeftovers {
 
     /**
      * xorg.conf: a Device section with Driver "vmware" gets Driver "modesetting" (the KMS driver
-     * for KVM's virtio-gpu, QXL and VGA alike) and loses its VendorName/BoardName.
+     * for KVM's virtio-gpu, QXL and VGA alike) and loses its VendorName/BoardName and its BusID
+     * (VMware's SVGA adapter's slot, PCI:0:15:0, where KVM has no display adapter).
      */
     static EditResult xorg(String text, String path) {
         TextFile f = TextFile.parse(text);
@@ -89,7 +90,7 @@ final class VmwareLeftovers {
                 if (device && vmware) {
                     for (int k = sectionStart + 1; k < i; k++) {
                         String s = f.line(k).strip().toLowerCase(Locale.ROOT);
-                        if (s.startsWith("vendorname") || s.startsWith("boardname")) {
+                        if (s.startsWith("vendorname") || s.startsWith("boardname") || s.startsWith("busid")) {
                             drop.add(k);
                         }
                     }
@@ -109,7 +110,10 @@ final class VmwareLeftovers {
         }
         for (int k = drop.size() - 1; k >= 0; k--) {
             int line = drop.get(k);
-            b.reasons.add("line " + (line + 1) + ": removed " + f.line(line).strip() + " (names VMware's adapter)");
+            boolean bus = f.line(line).strip().toLowerCase(Locale.ROOT).startsWith("busid");
+            b.reasons.add("line " + (line + 1) + ": removed " + f.line(line).strip() + (bus
+                    ? " (the PCI slot of VMware's adapter: on KVM no display adapter is there, and X would find none)"
+                    : " (names VMware's adapter)"));
             f.remove(line);
         }
         if (text.toLowerCase(Locale.ROOT).matches("(?s).*driver\\s+\"vmmouse\".*")) {

@@ -32,6 +32,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.UUID;
@@ -538,8 +539,15 @@ public final class VmxSource {
             SourceNic.VnetType vnetType = connection == SourceNic.Connection.BRIDGED
                     ? SourceNic.VnetType.BRIDGE : SourceNic.VnetType.NETWORK;
             String vnet = networkName.orElse(ns);
+            OptionalInt pciSlot = OptionalInt.empty();
+            Optional<String> slot = vmx.get(ns + ".pciSlotNumber").map(String::strip);
+            if (slot.isPresent() && slot.get().matches("\\d{1,5}")) {
+                pciSlot = OptionalInt.of(Integer.parseInt(slot.get()));
+            } else if (slot.isPresent() && !slot.get().equals("-1")) {
+                warnAt(ns + ".pciSlotNumber", ns + ": '" + slot.get() + "' is not a PCI slot number: ignored");
+            }
             nics.add(new SourceNic(index, model, mac, macType, networkName, vnet, vnetType, connection,
-                    vmx.get(ns + ".dvs.portgroupId"), vmx.isTrue(ns + ".startConnected", true)));
+                    vmx.get(ns + ".dvs.portgroupId"), vmx.isTrue(ns + ".startConnected", true), pciSlot));
         }
         nics.sort(Comparator.comparingInt(SourceNic::index));
         out.addAll(nics);
