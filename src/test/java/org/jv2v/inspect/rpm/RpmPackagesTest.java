@@ -169,6 +169,47 @@ class RpmPackagesTest {
                         + ": 4294967295 bytes cannot come from a " + Files.size(f) + "-byte file");
     }
 
+    /**
+     * Random damage (seeded): a few bytes of a real Packages file changed, 400 times over; every
+     * read either works or ends in a one-line BadInputException, never another exception or a hang.
+     */
+    @Test
+    @org.junit.jupiter.api.Timeout(120)
+    void randomDamageIsReadOrRefusedNeverAnythingElse() throws Exception {
+        Tools.require("db5.3_load");
+        Path good = berkeleyDb("bdb-fuzz", 512, false).resolve("Packages");
+        byte[] original = Files.readAllBytes(good);
+        java.util.Random rnd = new java.util.Random(42);
+        int read = 0;
+        int refused = 0;
+        for (int round = 0; round < 400; round++) {
+            byte[] b = original.clone();
+            for (int k = 1 + rnd.nextInt(4); k > 0; k--) {
+                // half the damage in the first pages (metadata, bucket pages), half anywhere
+                int at = rnd.nextBoolean() ? rnd.nextInt(Math.min(b.length, 4 * 512)) : rnd.nextInt(b.length);
+                b[at] = (byte) rnd.nextInt(256);
+            }
+            try {
+                RpmPackages.readBerkeleyDb(source(b), b.length, "damaged");
+                read++;
+            } catch (BadInputException e) {
+                assertThat(e.getMessage()).startsWith("damaged").doesNotContain("\n");
+                refused++;
+            }
+        }
+        System.out.println("Berkeley DB random damage, seed 42: read " + read + ", refused " + refused);
+        assertThat(refused).as("damage is noticed").isGreaterThan(40);
+    }
+
+    static SqliteTable.Source source(byte[] file) {
+        return (dst, pos) -> {
+            if (pos < 0 || pos + dst.remaining() > file.length) {
+                throw new IOException("read past the end");
+            }
+            dst.put(file, (int) pos, dst.remaining());
+        };
+    }
+
     @Test
     void notABerkeleyDbHashFile() throws Exception {
         Path junk = dir.resolve("Packages.junk");
