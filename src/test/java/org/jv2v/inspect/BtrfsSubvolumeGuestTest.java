@@ -139,6 +139,25 @@ class BtrfsSubvolumeGuestTest {
     }
 
     /**
+     * The conversion's view (read-only, as for --plan: jv2v does not edit btrfs) mounts the same
+     * subvolumes: files of @/home, @/var and of Fedora's subvolume root read through it.
+     */
+    @Test
+    void theConversionMountsTheSameSubvolumes() throws Exception {
+        try (var suse = org.jv2v.convert.linux.GuestMounts.open(in, root("/dev/sda1"), true)) {
+            assertThat(suse.unreadable()).isEmpty();
+            assertThat(suse.files().readText("/home/tux/notes.txt")).hasValue("on subvolume @/home\n");
+            assertThat(suse.files().readText("/var/log/zypper.log")).hasValue("a log on subvolume @/var\n");
+            assertThat(suse.files().readText("/etc/hostname")).hasValue("leap155.example.com\n");
+        }
+        try (var fed = org.jv2v.convert.linux.GuestMounts.open(in, root("btrfsvol:/dev/sdb1/root"), true)) {
+            assertThat(fed.files().readText("/etc/hostname")).hasValue("fedora-subvol.example.com\n");
+            assertThat(fed.files().readText("/home/user/README")).hasValue("on subvolume home\n");
+            assertThat(fed.refusals()).as("btrfs is opened read-only, and says so").isNotEmpty();
+        }
+    }
+
+    /**
      * The openSUSE filesystem with subvolume @ (256) made a child of @/.snapshots (257), itself a
      * child of @: the parent links loop. Listing subvolumes is a one-line error; inspection still
      * finds the root the device shows and says what it could not look at.
