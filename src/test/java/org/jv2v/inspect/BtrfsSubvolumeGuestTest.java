@@ -53,10 +53,15 @@ class BtrfsSubvolumeGuestTest {
     }
 
     @Test
-    void theRootsAreTheDefaultSubvolumeAndANamedSubvolume() {
+    void theRootsAreTheDefaultSubvolumeItsSnapshotAndANamedSubvolume() {
         assertThat(in.roots()).extracting(GuestInfo::root)
-                .as("openSUSE: the device (its default subvolume is the root); Fedora: subvolume root")
-                .containsExactly("/dev/sda1", "btrfsvol:/dev/sdb1/root");
+                .as("openSUSE: the device (its default subvolume is the root) and the snapshot of it; Fedora: "
+                        + "subvolume root")
+                .containsExactly("/dev/sda1", "btrfsvol:/dev/sda1/@/.snapshots/2/snapshot", "btrfsvol:/dev/sdb1/root");
+        GuestInfo snapshot = in.roots().get(1);
+        assertThat(snapshot.productName()).contains("openSUSE Leap 15.5");
+        assertThat(snapshot.mountpoints()).as("the snapshot's fstab is the root's")
+                .isEqualTo(in.roots().get(0).mountpoints());
     }
 
     @Test
