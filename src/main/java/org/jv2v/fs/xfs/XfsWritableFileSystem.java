@@ -103,7 +103,7 @@ public final class XfsWritableFileSystem implements WritableFileSystem {
      * cannot keep consistent.
      */
     public static XfsWritableFileSystem open(BlockDevice device) throws IOException {
-        return open(device, Clock.systemUTC());
+        return open(device, org.jv2v.fs.EditClock.clock());
     }
 
     static XfsWritableFileSystem open(BlockDevice device, Clock clock) throws IOException {
