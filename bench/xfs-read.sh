@@ -33,9 +33,10 @@ truncate -s 2G "$work/xfs.img"
 mkfs.xfs -q -f -K -p "$work/proto" "$work/xfs.img"
 sync
 
-cp="$here/target/classes:$here/target/test-classes"
+(cd "$here" && JAVA_HOME=$JAVA_HOME mvn -B -q -o dependency:build-classpath -Dmdep.outputFile=target/bench.cp >/dev/null)
+cp="$here/target/classes:$here/target/test-classes:$(cat "$here/target/bench.cp")"
 s=$(date +%s.%N)
-"$JAVA_HOME/bin/java" -cp "$cp" org.jv2v.fs.xfs.XfsBench "$work/xfs.img"
+"$JAVA_HOME/bin/java" -cp "$cp" org.jv2v.bench.FsTreeReadBench "$work/xfs.img" sha256
 e=$(date +%s.%N)
 jv2v=$(echo "$e - $s" | bc)
 

@@ -3,6 +3,7 @@ package org.jv2v.copy;
 import org.jv2v.image.Preallocation;
 
 import java.time.Duration;
+import java.util.function.Consumer;
 
 /**
  * How {@link Copier} copies a disk. Start from {@link #defaults()} and change what differs.
@@ -68,62 +69,97 @@ public record CopyOptions(Preallocation preallocation, boolean compress, boolean
     }
 
     public CopyOptions withPreallocation(Preallocation p) {
-        return new CopyOptions(p, compress, verify, resume, flush, workers, chunkSize, ioSize, rateLimit, checkpointInterval,
-                unused, sourceId);
+        return with(o -> o.preallocation = p);
     }
 
     public CopyOptions withCompress(boolean c) {
-        return new CopyOptions(preallocation, c, verify, resume, flush, workers, chunkSize, ioSize, rateLimit,
-                checkpointInterval, unused, sourceId);
+        return with(o -> o.compress = c);
     }
 
     public CopyOptions withVerify(boolean v) {
-        return new CopyOptions(preallocation, compress, v, resume, flush, workers, chunkSize, ioSize, rateLimit,
-                checkpointInterval, unused, sourceId);
+        return with(o -> o.verify = v);
     }
 
     public CopyOptions withResume(boolean r) {
-        return new CopyOptions(preallocation, compress, verify, r, flush, workers, chunkSize, ioSize, rateLimit,
-                checkpointInterval, unused, sourceId);
+        return with(o -> o.resume = r);
     }
 
     public CopyOptions withFlush(boolean f) {
-        return new CopyOptions(preallocation, compress, verify, resume, f, workers, chunkSize, ioSize, rateLimit,
-                checkpointInterval, unused, sourceId);
+        return with(o -> o.flush = f);
     }
 
     public CopyOptions withWorkers(int w) {
-        return new CopyOptions(preallocation, compress, verify, resume, flush, w, chunkSize, ioSize, rateLimit,
-                checkpointInterval, unused, sourceId);
+        return with(o -> o.workers = w);
     }
 
+    /** Also lowers the I/O size to {@code c} if it was larger. */
     public CopyOptions withChunkSize(int c) {
-        return new CopyOptions(preallocation, compress, verify, resume, flush, workers, c, Math.min(ioSize, c),
-                rateLimit, checkpointInterval, unused, sourceId);
+        return with(o -> {
+            o.chunkSize = c;
+            o.ioSize = Math.min(o.ioSize, c);
+        });
     }
 
     public CopyOptions withIoSize(int n) {
-        return new CopyOptions(preallocation, compress, verify, resume, flush, workers, chunkSize, n, rateLimit,
-                checkpointInterval, unused, sourceId);
+        return with(o -> o.ioSize = n);
     }
 
     public CopyOptions withRateLimit(long bytesPerSecond) {
-        return new CopyOptions(preallocation, compress, verify, resume, flush, workers, chunkSize, ioSize, bytesPerSecond,
-                checkpointInterval, unused, sourceId);
+        return with(o -> o.rateLimit = bytesPerSecond);
     }
 
     public CopyOptions withCheckpointInterval(Duration d) {
-        return new CopyOptions(preallocation, compress, verify, resume, flush, workers, chunkSize, ioSize, rateLimit, d,
-                unused, sourceId);
+        return with(o -> o.checkpointInterval = d);
     }
 
     public CopyOptions withUnused(RangeSet u) {
-        return new CopyOptions(preallocation, compress, verify, resume, flush, workers, chunkSize, ioSize, rateLimit,
-                checkpointInterval, u, sourceId);
+        return with(o -> o.unused = u);
     }
 
     public CopyOptions withSourceId(String id) {
-        return new CopyOptions(preallocation, compress, verify, resume, flush, workers, chunkSize, ioSize, rateLimit,
-                checkpointInterval, unused, id);
+        return with(o -> o.sourceId = id);
+    }
+
+    /** These options with what {@code change} sets changed, checked again by the constructor. */
+    private CopyOptions with(Consumer<Fields> change) {
+        Fields f = new Fields(this);
+        change.accept(f);
+        return f.options();
+    }
+
+    /** The components of a {@link CopyOptions} as variables, so that each wither names only what it changes. */
+    private static final class Fields {
+        Preallocation preallocation;
+        boolean compress;
+        boolean verify;
+        boolean resume;
+        boolean flush;
+        int workers;
+        int chunkSize;
+        int ioSize;
+        long rateLimit;
+        Duration checkpointInterval;
+        RangeSet unused;
+        String sourceId;
+
+        Fields(CopyOptions o) {
+            preallocation = o.preallocation;
+            compress = o.compress;
+            verify = o.verify;
+            resume = o.resume;
+            flush = o.flush;
+            workers = o.workers;
+            chunkSize = o.chunkSize;
+            ioSize = o.ioSize;
+            rateLimit = o.rateLimit;
+            checkpointInterval = o.checkpointInterval;
+            unused = o.unused;
+            sourceId = o.sourceId;
+        }
+
+        CopyOptions options() {
+            return new CopyOptions(preallocation, compress, verify, resume, flush, workers, chunkSize, ioSize, rateLimit,
+                    checkpointInterval, unused, sourceId);
+        }
     }
 }

@@ -22,9 +22,16 @@ final class Fstab {
      * @param mountPoint canonical mount point ("/boot"), or what the line says for swap ("none", "swap")
      * @param vfsType    the type field
      * @param spec       the first field as written
-     * @param subvolume  btrfs: the subvol= option, if any
+     * @param subvolume  btrfs: the subvol= option as written (a path from the top level, id 5), if any
+     * @param subvolumeId btrfs: the subvolid= option, if any (mounted, but not part of the name, as in libguestfs)
      */
-    record Entry(String device, String mountPoint, String vfsType, String spec, Optional<String> subvolume) {}
+    record Entry(String device, String mountPoint, String vfsType, String spec, Optional<String> subvolume,
+                 java.util.OptionalLong subvolumeId) {
+        /** libguestfs's name for what is mounted: the device, or "btrfsvol:DEVICE/SUBVOL" for a subvol= line. */
+        String mountable() {
+            return subvolume.map(s -> Mountables.btrfsvol(device, s)).orElse(device);
+        }
+    }
 
     /** A line as written, before its device is resolved. */
     record Line(int number, String spec, String mountPoint, String vfsType, List<String> options) {}
@@ -89,6 +96,20 @@ final class Fstab {
             }
         }
         return Optional.empty();
+    }
+
+    /** subvolid=N, when N is a number. */
+    static java.util.OptionalLong subvolumeId(Line l) {
+        for (String o : l.options()) {
+            if (o.startsWith("subvolid=")) {
+                try {
+                    return java.util.OptionalLong.of(Long.parseUnsignedLong(o.substring("subvolid=".length())));
+                } catch (NumberFormatException e) {
+                    return java.util.OptionalLong.empty();
+                }
+            }
+        }
+        return java.util.OptionalLong.empty();
     }
 
     /** udev's /dev/disk/by-label names write a space as \x20. */

@@ -1,6 +1,7 @@
 package org.jv2v.inspect;
 
 import org.jv2v.fs.FileSystem;
+import org.jv2v.fs.btrfs.BtrfsFileSystem;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -34,9 +35,9 @@ final class GuestBuilder {
         } else {
             for (Fstab.Entry e : d.fstab) {
                 if (e.mountPoint().startsWith("/")) {
-                    mountpoints.add(new MountPoint(e.mountPoint(), e.device()));
+                    mountpoints.add(new MountPoint(e.mountPoint(), e.mountable()));
                 }
-                filesystems.add(info(e.device(), infos));
+                filesystems.add(info(e.mountable(), infos));
             }
         }
         mountpoints.sort(Inspector.MOUNT_ORDER);
@@ -76,7 +77,13 @@ final class GuestBuilder {
                 mountpoints, filesystems, apps, kernels, bootloader, init, network, win, drives, notes);
     }
 
-    /** The root at "/", and every other fstab filesystem jv2v could open at its mount point. */
+    /**
+     * The root at "/", and every other fstab filesystem jv2v could open at its mount point: a btrfs
+     * line's subvol= (or subvolid=) is that subvolume, found from the filesystem's top level as the
+     * kernel finds it, whatever the default subvolume is.
+     *
+     * @param opened the devices' filesystems and the btrfs subvolumes, by libguestfs's names
+     */
     static GuestFiles mount(String rootDevice, OsData d, Map<String, FileSystem> opened, List<String> notes) {
         List<GuestFiles.Mount> mounts = new ArrayList<>();
         mounts.add(new GuestFiles.Mount("/", opened.get(rootDevice), ""));
@@ -88,20 +95,39 @@ final class GuestBuilder {
                 FileSystem fs = opened.get(e.device());
                 if (fs == null) {
                     if (!e.vfsType().equals("swap")) {
-                        notes.add(e.mountPoint() + " (" + e.device() + "): not mounted: jv2v could not open it");
+                        notes.add(e.mountPoint() + " (" + e.mountable() + "): not mounted: jv2v could not open it");
                     }
                     continue;
                 }
-                mounts.add(new GuestFiles.Mount(e.mountPoint(), fs, e.subvolume().map(s -> s.startsWith("/") ? s : "/" + s)
-                        .orElse("")));
+                try {
+                    if (e.subvolume().isPresent()) {
+                        fs = Mountables.view(fs, e.subvolume());
+                    } else if (e.subvolumeId().isPresent() && fs instanceof BtrfsFileSystem b) {
+                        fs = b.openSubvolume(e.subvolumeId().getAsLong());
+                    }
+                } catch (IOException | RuntimeException ex) {
+                    notes.add(e.mountPoint() + " (" + e.mountable() + "): not mounted: " + Inspector.message(ex));
+                    continue;
+                }
+                mounts.add(new GuestFiles.Mount(e.mountPoint(), fs, ""));
             }
         }
         return GuestFiles.of(mounts);
     }
 
-    private static FilesystemInfo info(String device, Map<String, FilesystemInfo> infos) {
+    /** What is known of a device's filesystem; a btrfs subvolume shares its device's (type, label, UUID, space). */
+    static FilesystemInfo info(String device, Map<String, FilesystemInfo> infos) {
         FilesystemInfo i = infos.get(device);
-        return i != null ? i : new FilesystemInfo(device, "unknown", Optional.empty(), Optional.empty(),
+        if (i != null) {
+            return i;
+        }
+        Optional<Mountables.Parsed> p = Mountables.parse(device, infos.keySet());
+        if (p.isPresent() && p.get().subvolume().isPresent()) {
+            FilesystemInfo b = infos.get(p.get().device());
+            return new FilesystemInfo(device, b.type(), b.label(), b.uuid(), b.version(), b.opened(), b.problem(),
+                    b.totalBytes(), b.freeBytes());
+        }
+        return new FilesystemInfo(device, "unknown", Optional.empty(), Optional.empty(),
                 OptionalInt.empty(), false, Optional.of("no such device"), OptionalLong.empty(), OptionalLong.empty());
     }
 

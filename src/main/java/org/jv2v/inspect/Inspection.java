@@ -44,6 +44,14 @@ public record Inspection(VolumeScan scan, List<ProbedVolume> volumes, List<Guest
         return volumes.stream().filter(v -> v.volume().name().equals(device)).findFirst();
     }
 
+    /**
+     * A mount point's device as libguestfs names it ("/dev/sda2", or "btrfsvol:/dev/sda2/root" for
+     * a btrfs subvolume), taken apart against the volumes found; empty when on none of them.
+     */
+    public Optional<Mountables.Parsed> mountable(String name) {
+        return Mountables.parse(name, volumes.stream().map(v -> v.volume().name()).toList());
+    }
+
     /** The one operating system, or the first when there are several (virt-v2v asks; jv2v takes the first). */
     public Optional<GuestInfo> firstRoot() {
         return roots.isEmpty() ? Optional.empty() : Optional.of(roots.getFirst());

@@ -3,6 +3,7 @@ package org.jv2v.inspect;
 import org.jv2v.fs.FileSystem;
 import org.jv2v.fs.FileSystemFormat;
 import org.jv2v.fs.FileSystems;
+import org.jv2v.fs.btrfs.BtrfsFileSystem;
 import org.jv2v.fs.ext.ExtFileSystem;
 import org.jv2v.fs.xfs.XfsFileSystem;
 import org.jv2v.image.BlockDevice;
@@ -52,9 +53,11 @@ public final class Inspector {
         FirmwareInfo firmware = Firmwares.detect(scan, opened);
         Devices devices = new Devices(scan, infos);
 
-        // what each filesystem is to an OS
+        // what each filesystem is to an OS; a btrfs filesystem is looked at through its default
+        // subvolume (the device itself) and through each other subvolume (libguestfs's list_filesystems)
+        Map<String, FileSystem> mountables = withSubvolumes(opened, notes);
         Map<String, OsData> data = new LinkedHashMap<>();
-        for (Map.Entry<String, FileSystem> e : opened.entrySet()) {
+        for (Map.Entry<String, FileSystem> e : mountables.entrySet()) {
             OsData d = new OsData();
             try {
                 classify(e.getKey(), GuestFiles.of(e.getValue()), d, devices, scan);
@@ -71,7 +74,7 @@ public final class Inspector {
                 continue;
             }
             for (Fstab.Entry f : root.fstab) {
-                OsData usr = data.get(f.device());
+                OsData usr = data.get(f.mountable());
                 if (usr != null && usr.role == OsData.Role.USR) {
                     root.mergeFrom(usr);
                     break;
@@ -81,7 +84,7 @@ public final class Inspector {
         List<GuestInfo> roots = new ArrayList<>();
         for (Map.Entry<String, OsData> e : data.entrySet()) {
             if (e.getValue().role == OsData.Role.ROOT) {
-                roots.add(GuestBuilder.build(e.getKey(), e.getValue(), opened, infos, firmware, options));
+                roots.add(GuestBuilder.build(e.getKey(), e.getValue(), mountables, infos, firmware, options));
             }
         }
         return new Inspection(scan, probed, roots, firmware, notes);
@@ -116,8 +119,45 @@ public final class Inspector {
             if (dev.isEmpty()) {
                 continue;
             }
-            Optional<String> subvol = l.vfsType().equals("btrfs") ? Fstab.subvolume(l) : Optional.empty();
-            out.add(new Fstab.Entry(dev.get(), mp.get(), l.vfsType(), l.spec(), subvol));
+            // libguestfs names a btrfs line with subvol= after the subvolume, unless the spec was
+            // /dev/root and so already the root's own name
+            boolean btrfs = l.vfsType().equals("btrfs") && !dev.get().startsWith(Mountables.BTRFSVOL);
+            Optional<String> subvol = btrfs ? Fstab.subvolume(l) : Optional.empty();
+            java.util.OptionalLong subvolId = btrfs ? Fstab.subvolumeId(l) : java.util.OptionalLong.empty();
+            out.add(new Fstab.Entry(dev.get(), mp.get(), l.vfsType(), l.spec(), subvol, subvolId));
+        }
+        return out;
+    }
+
+    /**
+     * The opened filesystems, each btrfs one followed by its subvolumes other than the default one
+     * (which the device itself shows), named "btrfsvol:DEVICE/PATH" with PATH from the top level, as
+     * libguestfs lists them: any of them may hold an OS (Fedora's root is the subvolume "root").
+     * A subvolume tree that cannot be read is a note.
+     */
+    static Map<String, FileSystem> withSubvolumes(Map<String, FileSystem> opened, List<String> notes) {
+        Map<String, FileSystem> out = new LinkedHashMap<>();
+        for (Map.Entry<String, FileSystem> e : opened.entrySet()) {
+            out.put(e.getKey(), e.getValue());
+            if (!(e.getValue() instanceof BtrfsFileSystem b)) {
+                continue;
+            }
+            try {
+                long def = b.defaultSubvolumeId();
+                for (BtrfsFileSystem.Subvolume s : b.subvolumes()) {
+                    if (s.id() == def) {
+                        continue;
+                    }
+                    String name = Mountables.btrfsvol(e.getKey(), s.path());
+                    try {
+                        out.put(name, b.openSubvolume(s.id()));
+                    } catch (IOException | RuntimeException ex) {
+                        notes.add(name + ": subvolume not looked at: " + message(ex));
+                    }
+                }
+            } catch (IOException | RuntimeException ex) {
+                notes.add(e.getKey() + ": btrfs subvolumes not looked at: " + message(ex));
+            }
         }
         return out;
     }

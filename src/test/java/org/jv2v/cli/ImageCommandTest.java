@@ -165,6 +165,58 @@ class ImageCommandTest {
     }
 
     /**
+     * A thin disk, mostly never-allocated: runs of empty chunks are taken in one step (by several
+     * workers racing for them), and data just after and just before such runs, and in the last
+     * cluster, is still copied and verified. qemu-img compares; the result counts every empty byte.
+     */
+    @Test
+    void aThinDiskSkipsEmptyRunsWithoutLosingTheDataAroundThem() throws Exception {
+        Tools.require("qemu-img");
+        Tools.require("qemu-io");
+        Path src = Files.createDirectories(dir.resolve("src")).resolve("thin.qcow2");
+        long size = 256L << 30;
+        QemuImg.create(src, "qcow2", size);
+        QemuImg.io(src, "qcow2", List.of("write -P 0x41 0 64k", "write -P 0x42 8M 4k",
+                "write -P 0x43 " + ((100L << 30) - 4096) + " 4k", "write -P 0x44 " + (100L << 30) + " 64k",
+                "write -P 0x45 " + (size - 65536) + " 64k"));
+        long data = 3 * 65536L + 2 * 4096L;
+        for (String fmt : List.of("qcow2", "raw")) {
+            Path dst = dir.resolve("thin-copy." + fmt);
+            Out o = jv2v("image", "convert", "--verify", "-m", "4", "--machine-readable", "-O", fmt, src.toString(),
+                    dst.toString());
+            assertThat(o.code()).as(o.stderr()).isZero();
+            JsonNode result = JSON.readTree(o.stdout().strip().lines().reduce((a, b) -> b).orElseThrow());
+            assertThat(result.get("written-bytes").asLong()).isEqualTo(data);
+            assertThat(result.get("zero-bytes").asLong()).isEqualTo(size - data);
+            assertThat(QemuImg.compare(src, dst).exitCode()).as(fmt).isZero();
+        }
+    }
+
+    /**
+     * A target the platform refuses to make (here a file-size limit, as ext4's 16 TiB is for a huge
+     * raw disk): one line naming DST, exit 1, and no DST.part left behind. The JVM ignores SIGXFSZ,
+     * so ftruncate fails with EFBIG instead of killing it.
+     */
+    @Test
+    void aTargetThePlatformRefusesIsNamedAndLeavesNothing() throws Exception {
+        Tools.require("qemu-img");
+        Path src = dir.resolve("big.qcow2");
+        QemuImg.create(src, "qcow2", 64L * MIB);
+        Path dst = dir.resolve("big.raw");
+        List<String> cmd = new ArrayList<>(List.of("bash", "-c", "ulimit -f 1024 && exec \"$@\"", "limited"));
+        cmd.addAll(javaCommand(List.of("image", "convert", "-O", "raw", src.toString(), dst.toString())));
+        Process p = new ProcessBuilder(cmd).redirectOutput(dir.resolve("limited.out").toFile())
+                .redirectError(dir.resolve("limited.err").toFile()).start();
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        String err = Files.readString(dir.resolve("limited.err"));
+        assertThat(p.exitValue()).as(err).isEqualTo(1);
+        assertThat(err).isEqualTo("jv2v: error: " + dst + ": cannot create a 67108864-byte raw image: File too large\n");
+        assertThat(Files.exists(dst)).isFalse();
+        assertThat(Files.exists(Copier.partFile(dst))).isFalse();
+        assertThat(Files.exists(Copier.journalFile(dst))).isFalse();
+    }
+
+    /**
      * The real thing: bin/jv2v's JVM killed with SIGKILL in the middle of a throttled copy, then
      * the same command again: it continues from the journal, reads only what was not journaled,
      * and the result is identical to the source.

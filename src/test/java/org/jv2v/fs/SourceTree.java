@@ -146,7 +146,7 @@ public final class SourceTree {
         }
     }
 
-    /** Every path under root (not root itself), parents first, not following symlinks. */
+    /** Every path under root (not root itself), parents first (sorted), not following symlinks. */
     public static List<Path> walk(Path root) throws IOException {
         try (Stream<Path> s = Files.walk(root)) {
             return s.filter(p -> !p.equals(root)).sorted().toList();
@@ -240,8 +240,13 @@ public final class SourceTree {
 
     /** A whole file read through {@link FileSystem#read} in odd-sized chunks. */
     public static byte[] readInChunks(FileSystem fs, String path) throws IOException {
+        return readInChunks(fs, path, 1 << 20 | 12345);
+    }
+
+    /** A whole file read through {@link FileSystem#read} in chunks of {@code chunkSize} bytes (odd, to cross block edges). */
+    public static byte[] readInChunks(FileSystem fs, String path, int chunkSize) throws IOException {
         java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-        java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(1 << 20 | 12345);
+        java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(chunkSize);
         long pos = 0;
         for (int n; (n = fs.read(path, buf.clear(), pos)) >= 0; pos += n) {
             out.write(buf.array(), 0, n);

@@ -793,7 +793,7 @@ public final class TestGuests {
         return Map.of("LIBGUESTFS_BACKEND", "direct", "LIBGUESTFS_BACKEND_SETTINGS", "force_tcg");
     }
 
-    private static void guestfish(Path dir, String script, List<Path> disks) throws Exception {
+    static void guestfish(Path dir, String script, List<Path> disks) throws Exception {
         Path scriptFile = Files.writeString(dir.resolve("guestfish.script"), script);
         List<String> cmd = new ArrayList<>(List.of("guestfish", "--rw", "-f", scriptFile.toString()));
         for (Path d : disks) {
@@ -808,7 +808,7 @@ public final class TestGuests {
         void apply(Path tree) throws Exception;
     }
 
-    private static Path tar(Path dir, String name, GuestTree tree, TreeHook hook) throws Exception {
+    static Path tar(Path dir, String name, GuestTree tree, TreeHook hook) throws Exception {
         Path t = dir.resolve(name + "-tree");
         deleteTree(t);
         tree.writeTo(t);
@@ -866,12 +866,12 @@ public final class TestGuests {
         }
     }
 
-    private static void run(Path dir, String... cmd) throws Exception {
+    static void run(Path dir, String... cmd) throws Exception {
         Run.Result r = Run.run(List.of(cmd), dir, env(), 300);
         assertThat(r.exitCode()).as(String.join(" ", cmd) + "\n" + r.all()).isZero();
     }
 
-    private static String stamp(String name, GuestTree... trees) {
+    static String stamp(String name, GuestTree... trees) {
         StringBuilder b = new StringBuilder(name + " " + RECIPE_VERSION);
         for (GuestTree t : trees) {
             b.append(' ').append(t.digest());
@@ -879,7 +879,7 @@ public final class TestGuests {
         return sha256(b.toString());
     }
 
-    private static boolean fresh(Path dir, String stamp, Path image) throws IOException {
+    static boolean fresh(Path dir, String stamp, Path image) throws IOException {
         Path s = dir.resolve("stamp");
         return Files.exists(image) && Files.exists(s) && Files.readString(s).equals(stamp);
     }

@@ -7,6 +7,7 @@ import org.jv2v.fs.FileSystems;
 import org.jv2v.inspect.GuestInfo;
 import org.jv2v.inspect.Inspection;
 import org.jv2v.inspect.MountPoint;
+import org.jv2v.inspect.Mountables;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -52,7 +53,8 @@ public record GuestMounts(MountedGuestFiles files, Map<String, String> unreadabl
                 if (!mp.path().startsWith("/")) {
                     continue;
                 }
-                Optional<Inspection.ProbedVolume> v = in.volume(mp.device());
+                Optional<Mountables.Parsed> where = in.mountable(mp.device());
+                Optional<Inspection.ProbedVolume> v = where.flatMap(w -> in.volume(w.device()));
                 if (v.isEmpty()) {
                     if (mp.path().equals("/")) {
                         throw new Jv2vException("cannot convert: the root filesystem " + mp.device()
@@ -89,11 +91,13 @@ public record GuestMounts(MountedGuestFiles files, Map<String, String> unreadabl
                     fs = fmt.get().open(v.get().volume().device());
                     readOnly = Optional.of(refusal);
                 }
+                // a btrfs subvolume (read-only: jv2v does not edit btrfs)
+                fs = Mountables.view(fs, where.get().subvolume());
                 mounts.add(new MountedGuestFiles.Mount(mp.path(), mp.device(), fs, readOnly));
                 rootSeen |= mp.path().equals("/");
             }
             if (!rootSeen) {
-                Optional<Inspection.ProbedVolume> r = in.volume(root.root());
+                Optional<Inspection.ProbedVolume> r = in.mountable(root.root()).flatMap(w -> in.volume(w.device()));
                 if (r.isEmpty()) {
                     throw new Jv2vException("cannot convert: the root filesystem " + root.root() + " was not found");
                 }

@@ -25,8 +25,6 @@ final class DirEditor {
     static final int TAIL = 12;
     /** dx_tail after an index node's entries: reserved word and crc. */
     static final int DX_TAIL = 8;
-    /** Largest name (EXT4_NAME_LEN). */
-    static final int MAX_NAME = 255;
     /** Links at which a directory's count stops (EXT4_LINK_MAX); with dir_nlink it then reads 1. */
     static final int LINK_MAX = 65000;
     /** Attempts at one htree insertion: each either inserts or makes room (a split or a new level). */

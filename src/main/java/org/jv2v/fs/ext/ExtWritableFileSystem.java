@@ -4,9 +4,12 @@ import org.jv2v.BadInputException;
 import org.jv2v.Jv2vException;
 import org.jv2v.fs.ByteRange;
 import org.jv2v.fs.DirEntry;
+import org.jv2v.fs.EditPath;
+import org.jv2v.fs.EditRefusals;
 import org.jv2v.fs.FileKind;
 import org.jv2v.fs.FileStat;
 import org.jv2v.fs.WritableFileSystem;
+import org.jv2v.fs.XattrName;
 import org.jv2v.image.BlockDevice;
 
 import java.io.IOException;
@@ -140,9 +143,7 @@ public final class ExtWritableFileSystem implements WritableFileSystem {
             why = "its journal holds transactions not yet written back";
         }
         if (why != null) {
-            throw new Jv2vException(fs.device().describe() + ": the " + fs.type()
-                    + " filesystem was not shut down cleanly (" + why + "): boot the guest on VMware and shut it"
-                    + " down cleanly, or run e2fsck -fy on a copy of the disk, then convert again");
+            throw EditRefusals.notShutDownCleanly(fs.device(), fs.type(), why, "e2fsck -fy");
         }
     }
 
@@ -163,17 +164,10 @@ public final class ExtWritableFileSystem implements WritableFileSystem {
 
     private static void refuseFeatures(ExtFileSystem fs) {
         Superblock sb = fs.superblock();
-        List<String> names = new ArrayList<>();
-        int in = sb.featureIncompat() & ~EDIT_INCOMPAT;
-        int ro = sb.featureRoCompat() & ~EDIT_RO_COMPAT;
-        for (int i = 0; i < 32; i++) {
-            if ((in & (1 << i)) != 0) {
-                names.add(i < INCOMPAT_NAMES.length ? INCOMPAT_NAMES[i] : String.format("incompat 0x%x", 1 << i));
-            }
-            if ((ro & (1 << i)) != 0) {
-                names.add(i < RO_COMPAT_NAMES.length ? RO_COMPAT_NAMES[i] : String.format("ro_compat 0x%x", 1 << i));
-            }
-        }
+        List<String> names = new ArrayList<>(EditRefusals.featureNames(
+                Integer.toUnsignedLong(sb.featureIncompat() & ~EDIT_INCOMPAT), INCOMPAT_NAMES, "incompat"));
+        names.addAll(EditRefusals.featureNames(
+                Integer.toUnsignedLong(sb.featureRoCompat() & ~EDIT_RO_COMPAT), RO_COMPAT_NAMES, "ro_compat"));
         if (!names.isEmpty()) {
             throw new Jv2vException(fs.device().describe() + ": jv2v cannot edit this " + fs.type()
                     + " filesystem: it uses " + String.join(", ", names) + " (features jv2v does not write)");
@@ -343,32 +337,10 @@ public final class ExtWritableFileSystem implements WritableFileSystem {
 
     // ---- paths ----
 
-    /** A path split into its parent directory and last name. */
-    private record Split(String parent, String name, byte[] nameBytes) {}
-
-    private static Split split(String path) {
-        if (path == null || !path.startsWith("/")) {
-            throw new IllegalArgumentException("not an absolute path: " + path);
-        }
-        String p = path;
-        while (p.length() > 1 && p.endsWith("/")) {
-            p = p.substring(0, p.length() - 1);
-        }
-        int slash = p.lastIndexOf('/');
-        String name = p.substring(slash + 1);
-        String parent = slash == 0 ? "/" : p.substring(0, slash);
-        byte[] bytes = name.getBytes(StandardCharsets.UTF_8);
-        if (name.isEmpty() || name.equals(".") || name.equals("..") || name.indexOf('\0') >= 0
-                || bytes.length > DirEditor.MAX_NAME) {
-            throw new IllegalArgumentException("not a name a file can have: \"" + name + "\" in " + path);
-        }
-        return new Split(parent, name, bytes);
-    }
-
-    private Inode parentDir(Split s) throws IOException {
-        Inode dir = fs.resolve(s.parent, true);
+    private Inode parentDir(EditPath s) throws IOException {
+        Inode dir = fs.resolve(s.parent(), true);
         if (dir.kind() != FileKind.DIRECTORY) {
-            throw new NotDirectoryException(s.parent);
+            throw new NotDirectoryException(s.parent());
         }
         return dir;
     }
@@ -465,7 +437,7 @@ public final class ExtWritableFileSystem implements WritableFileSystem {
     @Override
     public void create(String path, byte[] content, int mode, int uid, int gid, Map<String, byte[]> xattrs)
             throws IOException {
-        Split s = split(path);
+        EditPath s = EditPath.of(path);
         List<IbodyXattrs.Entry> attrs = new ArrayList<>();
         for (var x : new java.util.TreeMap<>(xattrs).entrySet()) {
             attrs.add(xattrEntry(path, x.getKey(), x.getValue()));
@@ -487,7 +459,7 @@ public final class ExtWritableFileSystem implements WritableFileSystem {
 
     @Override
     public void symlink(String path, String target, int uid, int gid) throws IOException {
-        Split s = split(path);
+        EditPath s = EditPath.of(path);
         byte[] t = target.getBytes(StandardCharsets.UTF_8);
         if (t.length == 0 || target.indexOf('\0') >= 0 || t.length >= fs.blockSize()
                 || t.length >= ExtFileSystem.MAX_SYMLINK_TARGET) {
@@ -514,7 +486,7 @@ public final class ExtWritableFileSystem implements WritableFileSystem {
 
     @Override
     public void mkdir(String path, int mode, int uid, int gid) throws IOException {
-        Split s = split(path);
+        EditPath s = EditPath.of(path);
         edit(e -> {
             InodeRecord dir = prepareParent(e, s, path);
             int links = dir.links();
@@ -524,7 +496,7 @@ public final class ExtWritableFileSystem implements WritableFileSystem {
                 newLinks = 1; // already past the limit: the count says "many"
             } else if (links + 1 >= DirEditor.LINK_MAX) {
                 if (!dirNlink) {
-                    throw new Jv2vException(dev.describe() + ": " + s.parent + " has too many subdirectories");
+                    throw new Jv2vException(dev.describe() + ": " + s.parent() + " has too many subdirectories");
                 }
                 newLinks = 1;
             } else {
@@ -545,10 +517,10 @@ public final class ExtWritableFileSystem implements WritableFileSystem {
 
     @Override
     public void unlink(String path) throws IOException {
-        Split s = split(path);
+        EditPath s = EditPath.of(path);
         edit(e -> {
             Inode parent = parentDir(s);
-            ExtFileSystem.RawEntry entry = fs.lookup(parent, s.name).orElseThrow(() -> new NoSuchFileException(path));
+            ExtFileSystem.RawEntry entry = fs.lookup(parent, s.name()).orElseThrow(() -> new NoSuchFileException(path));
             Inode child = fs.inode(entry.inode());
             if (child.kind() == FileKind.DIRECTORY) {
                 throw new IOException(dev.describe() + ": " + path + ": is a directory (jv2v does not remove directories)");
@@ -558,11 +530,11 @@ public final class ExtWritableFileSystem implements WritableFileSystem {
             InodeRecord in = e.load(child.number());
             checkFileEditable(in, path);
             DirEditor.Dir d = e.dirs.open(dir);
-            long[] removed = e.dirs.remove(d, s.nameBytes);
+            long[] removed = e.dirs.remove(d, s.nameBytes());
             if (removed[0] != in.number) {
                 throw new IllegalStateException("removed inode " + removed[0] + " for " + path);
             }
-            e.onCommit.add(() -> fs.entryRemoved(dir.number, s.name));
+            e.onCommit.add(() -> fs.entryRemoved(dir.number, s.name()));
             d.finish();
             e.touch(dir);
             dir.store(meta);
@@ -587,22 +559,14 @@ public final class ExtWritableFileSystem implements WritableFileSystem {
 
     /** An attribute by its full name ("security.selinux"), in the form stored in an inode. */
     private static IbodyXattrs.Entry xattrEntry(String path, String name, byte[] value) {
-        int index;
-        String rest;
-        if (name.startsWith("user.")) {
-            index = 1;
-            rest = name.substring(5);
-        } else if (name.startsWith("trusted.")) {
-            index = 4;
-            rest = name.substring(8);
-        } else if (name.startsWith("security.")) {
-            index = 6;
-            rest = name.substring(9);
-        } else {
-            throw new IllegalArgumentException(path + ": extended attribute " + name
-                    + " is not in the user, trusted or security namespace");
-        }
-        byte[] n = rest.getBytes(StandardCharsets.UTF_8);
+        XattrName x = XattrName.parse(name).orElseThrow(() -> new IllegalArgumentException(path
+                + ": extended attribute " + name + " is not in the user, trusted or security namespace"));
+        int index = switch (x.namespace()) {
+            case USER -> 1;
+            case TRUSTED -> 4;
+            case SECURITY -> 6;
+        };
+        byte[] n = x.name();
         if (n.length == 0 || n.length > 255 || value.length > Xattrs.MAX_VALUE) {
             throw new IllegalArgumentException(path + ": extended attribute " + name + " has an empty or too long"
                     + " name, or a value over " + Xattrs.MAX_VALUE + " bytes");
@@ -611,9 +575,9 @@ public final class ExtWritableFileSystem implements WritableFileSystem {
     }
 
     /** The parent directory of a new name, checked: a directory, editable, without that name yet. */
-    private InodeRecord prepareParent(Edit e, Split s, String path) throws IOException {
+    private InodeRecord prepareParent(Edit e, EditPath s, String path) throws IOException {
         Inode parent = parentDir(s);
-        if (fs.lookup(parent, s.name).isPresent()) {
+        if (fs.lookup(parent, s.name()).isPresent()) {
             throw new FileAlreadyExistsException(path);
         }
         InodeRecord dir = e.load(parent.number());
@@ -622,12 +586,12 @@ public final class ExtWritableFileSystem implements WritableFileSystem {
     }
 
     /** Adds the entry to the parent, updates its times and stores it. */
-    private void link(Edit e, InodeRecord dir, Split s, long ino, int type) throws IOException {
+    private void link(Edit e, InodeRecord dir, EditPath s, long ino, int type) throws IOException {
         DirEditor.Dir d = e.dirs.open(dir);
-        e.dirs.insert(d, s.nameBytes, ino, type);
+        e.dirs.insert(d, s.nameBytes(), ino, type);
         d.finish();
         int cachedType = fs.superblock().hasIncompat(Superblock.INCOMPAT_FILETYPE) ? type : 0;
-        e.onCommit.add(() -> fs.entryAdded(dir.number, s.name, ino, cachedType));
+        e.onCommit.add(() -> fs.entryAdded(dir.number, s.name(), ino, cachedType));
         e.touch(dir);
         dir.store(meta);
     }

@@ -46,7 +46,7 @@ final class AgBtree {
         }
     }
 
-    /** Where the tree's root and height live (AGF or AGI), and its block counter if it has one. */
+    /** Where the tree's root and height live (two fields of the AGF or AGI, see {@link AgHeaderEdit#root}). */
     interface Root {
         long root() throws IOException;
 
@@ -82,6 +82,7 @@ final class AgBtree {
     final long agno;
     final Kind kind;
     private final Root root;
+    /** Null for a tree that is only searched. */
     private final Blocks blocks;
     private final int magic;
     private final int hdr;
@@ -102,6 +103,17 @@ final class AgBtree {
         this.leafMax = (v.blockSize - hdr) / kind.recSize;
         this.nodeMax = (v.blockSize - hdr) / (kind.keySize + 4);
         this.name = kind.title + " of AG " + agno;
+    }
+
+    /** A tree that is only searched (the refcount tree): any change to it is a bug. */
+    static AgBtree searchOnly(Volume v, Txn t, long agno, Kind kind, Root root) {
+        return new AgBtree(v, t, agno, kind, root, null);
+    }
+
+    private void requireEditable() {
+        if (blocks == null) {
+            throw new IllegalStateException("the " + kind.title + " is not edited");
+        }
     }
 
     int leafMax() {
@@ -359,6 +371,7 @@ final class AgBtree {
     // ---- changing ----
 
     void insert(byte[] rec) throws IOException {
+        requireEditable();
         long key = kind.key(ByteBuffer.wrap(rec), 0);
         Cursor c = lookup(key);
         ByteBuffer r = record(c);
@@ -370,6 +383,7 @@ final class AgBtree {
 
     /** Overwrites the record at the cursor; its key may change only within its neighbours' keys. */
     void update(Cursor c, byte[] rec) throws IOException {
+        requireEditable();
         ByteBuffer b = block(c.blk[0], 0);
         b.put(entryOff(0, c.idx[0]), rec);
         dirty(c.blk[0]);
@@ -379,6 +393,7 @@ final class AgBtree {
     }
 
     void delete(Cursor c) throws IOException {
+        requireEditable();
         deleteAt(c, 0, c.idx[0]);
     }
 

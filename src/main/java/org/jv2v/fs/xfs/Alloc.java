@@ -41,6 +41,7 @@ final class Alloc {
     final Volume v;
     final Txn t;
     private final Superblock sb;
+    private final AgHeaderEdit agf;
     /** Changes to the superblock's free data blocks, free inodes and inode count, applied at commit. */
     long fdDelta;
     long icountDelta;
@@ -54,6 +55,7 @@ final class Alloc {
         this.v = v;
         this.t = t;
         this.sb = v.sb;
+        this.agf = AgHeaderEdit.agf(v, t, this::agLength);
     }
 
     // ---- headers ----
@@ -62,44 +64,18 @@ final class Alloc {
         return agno < sb.agCount() - 1 ? sb.agBlocks() : sb.dataBlocks() - (sb.agCount() - 1) * sb.agBlocks();
     }
 
-    private long agfOffset(long agno) {
-        return v.agBlockOffset(agno, 0) + sb.sectSize();
-    }
-
-    ByteBuffer agf(long agno) throws IOException {
-        long off = agfOffset(agno);
-        String field = "AGF of AG " + agno;
-        ByteBuffer b = t.get(off, sb.sectSize(), AgHeaders.Agf.CRC_OFFSET, field);
-        if (b.getInt(0) != AgHeaders.Agf.MAGIC) {
-            throw v.corrupt(field, off, "bad magic 0x" + Integer.toHexString(b.getInt(0)));
-        }
-        if (Superblock.u32(b, 0x08) != agno || Superblock.u32(b, 0x0c) != agLength(agno)) {
-            throw v.corrupt(field, off, "says it is AG " + Superblock.u32(b, 0x08) + " of "
-                    + Superblock.u32(b, 0x0c) + " blocks");
-        }
-        if (sb.isV5() && !Superblock.uuid(b, 0x40).equals(sb.metadataUuid())) {
-            throw v.corrupt(field, off, "belongs to filesystem " + Superblock.uuid(b, 0x40));
-        }
-        return b;
-    }
-
     long agfField(long agno, int off) throws IOException {
-        return Superblock.u32(agf(agno), off);
-    }
-
-    private void setAgf(long agno, int off, long value) throws IOException {
-        agf(agno).putInt(off, (int) value);
-        t.dirty(agfOffset(agno));
+        return agf.field(agno, off);
     }
 
     private void addFreeblks(long agno, long d) throws IOException {
-        setAgf(agno, AGF_FREEBLKS, agfField(agno, AGF_FREEBLKS) + d);
+        agf.add(agno, AGF_FREEBLKS, d);
         fdDelta += d;
         touched.add(agno);
     }
 
     private void addBtreeblks(long agno, long d) throws IOException {
-        setAgf(agno, AGF_BTREEBLKS, agfField(agno, AGF_BTREEBLKS) + d);
+        agf.add(agno, AGF_BTREEBLKS, d);
         fdDelta += d;
     }
 
@@ -107,8 +83,12 @@ final class Alloc {
         return sb.isV5() ? (sb.sectSize() - AGFL_HDR_V5) / 4 : sb.sectSize() / 4;
     }
 
+    private long agflOffset(long agno) {
+        return v.agBlockOffset(agno, 0) + 3L * sb.sectSize();
+    }
+
     private ByteBuffer agfl(long agno) throws IOException {
-        long off = v.agBlockOffset(agno, 0) + 3L * sb.sectSize();
+        long off = agflOffset(agno);
         String field = "AGFL of AG " + agno;
         ByteBuffer b = t.get(off, sb.sectSize(), AGFL_CRC, field);
         if (sb.isV5()) {
@@ -136,11 +116,11 @@ final class Alloc {
         checkAgflIndex(agno, first);
         long bno = Superblock.u32(agfl(agno), agflEntry(first));
         if (bno == 0 || bno >= agLength(agno)) {
-            throw v.corrupt("AGFL of AG " + agno, v.agBlockOffset(agno, 0) + 3L * sb.sectSize() + agflEntry(first),
+            throw v.corrupt("AGFL of AG " + agno, agflOffset(agno) + agflEntry(first),
                     "free list block " + bno + " outside the AG");
         }
-        setAgf(agno, AGF_FLFIRST, (first + 1) % agflSize());
-        setAgf(agno, AGF_FLCOUNT, count - 1);
+        agf.set(agno, AGF_FLFIRST, (first + 1) % agflSize());
+        agf.set(agno, AGF_FLCOUNT, count - 1);
         fdDelta -= 1;
         return bno;
     }
@@ -156,15 +136,15 @@ final class Alloc {
         int next = (last + 1) % agflSize();
         ByteBuffer fl = agfl(agno);
         fl.putInt(agflEntry(next), (int) bno);
-        t.dirty(v.agBlockOffset(agno, 0) + 3L * sb.sectSize());
-        setAgf(agno, AGF_FLLAST, next);
-        setAgf(agno, AGF_FLCOUNT, count + 1);
+        t.dirty(agflOffset(agno));
+        agf.set(agno, AGF_FLLAST, next);
+        agf.set(agno, AGF_FLCOUNT, count + 1);
         fdDelta += 1;
     }
 
     private void checkAgflIndex(long agno, int i) {
         if (i < 0 || i >= agflSize()) {
-            throw v.corrupt("AGF of AG " + agno, agfOffset(agno), "free list index " + i + " outside 0.." + (agflSize() - 1));
+            throw v.corrupt("AGF of AG " + agno, agf.offset(agno), "free list index " + i + " outside 0.." + (agflSize() - 1));
         }
     }
 
@@ -179,24 +159,7 @@ final class Alloc {
     }
 
     private AgBtree tree(long agno, AgBtree.Kind kind, int rootOff, int levelOff) {
-        AgBtree.Root root = new AgBtree.Root() {
-            @Override
-            public long root() throws IOException {
-                return agfField(agno, rootOff);
-            }
-
-            @Override
-            public int levels() throws IOException {
-                return (int) agfField(agno, levelOff);
-            }
-
-            @Override
-            public void set(long r, int levels) throws IOException {
-                setAgf(agno, rootOff, r);
-                setAgf(agno, levelOff, levels);
-            }
-        };
-        AgBtree.Blocks blocks = new AgBtree.Blocks() {
+        AgBtree.Blocks freeList = new AgBtree.Blocks() {
             @Override
             public long alloc() throws IOException {
                 long b = agflGet(agno);
@@ -210,39 +173,12 @@ final class Alloc {
                 agflPut(agno, agbno);
             }
         };
-        return new AgBtree(v, t, agno, kind, root, blocks);
+        return new AgBtree(v, t, agno, kind, agf.root(agno, rootOff, levelOff), freeList);
     }
 
     /** The refcount B+tree of a reflink filesystem (searched, never changed). */
     AgBtree refcountTree(long agno) {
-        AgBtree.Root root = new AgBtree.Root() {
-            @Override
-            public long root() throws IOException {
-                return agfField(agno, AGF_REFC_ROOT);
-            }
-
-            @Override
-            public int levels() throws IOException {
-                return (int) agfField(agno, AGF_REFC_LEVEL);
-            }
-
-            @Override
-            public void set(long r, int levels) {
-                throw new IllegalStateException("the refcount B+tree is not edited");
-            }
-        };
-        AgBtree.Blocks none = new AgBtree.Blocks() {
-            @Override
-            public long alloc() {
-                throw new IllegalStateException("the refcount B+tree is not edited");
-            }
-
-            @Override
-            public void free(long agbno) {
-                throw new IllegalStateException("the refcount B+tree is not edited");
-            }
-        };
-        return new AgBtree(v, t, agno, AgBtree.Kind.REFC, root, none);
+        return AgBtree.searchOnly(v, t, agno, AgBtree.Kind.REFC, agf.root(agno, AGF_REFC_ROOT, AGF_REFC_LEVEL));
     }
 
     /** True when any block of {@code [agbno, agbno + len)} is shared with another file (reflink). */
@@ -377,7 +313,7 @@ final class Alloc {
         AgBtree bnobt = bnoTree(agno);
         AgBtree.Cursor c = bnobt.eq(s);
         if (c == null || Superblock.u32(bnobt.record(c), 4) != l) {
-            throw v.corrupt("free space B+trees of AG " + agno, agfOffset(agno), "free extent [" + s + ", +" + l
+            throw v.corrupt("free space B+trees of AG " + agno, agf.offset(agno), "free extent [" + s + ", +" + l
                     + ") is in the by-size tree but not in the by-block tree");
         }
         long headLen = a - s;
@@ -395,7 +331,7 @@ final class Alloc {
         AgBtree cntbt = cntTree(agno);
         AgBtree.Cursor cc = cntbt.eq(cntKey(s, l));
         if (cc == null) {
-            throw v.corrupt("free space B+trees of AG " + agno, agfOffset(agno), "free extent [" + s + ", +" + l
+            throw v.corrupt("free space B+trees of AG " + agno, agf.offset(agno), "free extent [" + s + ", +" + l
                     + ") is missing from the by-size tree");
         }
         cntbt.delete(cc);
@@ -454,7 +390,7 @@ final class Alloc {
             ls = Superblock.u32(r, 0);
             ll = Superblock.u32(r, 4);
             if (ls + ll > agbno) {
-                throw v.corrupt(field, agfOffset(agno), "freeing [" + agbno + ", +" + len
+                throw v.corrupt(field, agf.offset(agno), "freeing [" + agbno + ", +" + len
                         + ") which is already free in [" + ls + ", +" + ll + ")");
             }
         }
@@ -466,7 +402,7 @@ final class Alloc {
             rs = Superblock.u32(rr, 0);
             rl = Superblock.u32(rr, 4);
             if (rs < agbno + len) {
-                throw v.corrupt(field, agfOffset(agno), "freeing [" + agbno + ", +" + len
+                throw v.corrupt(field, agf.offset(agno), "freeing [" + agbno + ", +" + len
                         + ") which overlaps free [" + rs + ", +" + rl + ")");
             }
         }
@@ -497,7 +433,7 @@ final class Alloc {
     private AgBtree.Cursor cntEq(AgBtree cntbt, long s, long l) throws IOException {
         AgBtree.Cursor c = cntbt.eq(cntKey(s, l));
         if (c == null) {
-            throw v.corrupt("free space B+trees of AG " + cntbt.agno, agfOffset(cntbt.agno), "free extent [" + s
+            throw v.corrupt("free space B+trees of AG " + cntbt.agno, agf.offset(cntbt.agno), "free extent [" + s
                     + ", +" + l + ") is missing from the by-size tree");
         }
         return c;
@@ -513,7 +449,7 @@ final class Alloc {
         for (long agno : touched) {
             AgBtree.Cursor c = cntTree(agno).last();
             long longest = c == null ? 0 : Superblock.u32(cntTree(agno).record(c), 4);
-            setAgf(agno, AGF_LONGEST, longest);
+            agf.set(agno, AGF_LONGEST, longest);
         }
         if (fdDelta != 0 || icountDelta != 0 || ifreeDelta != 0) {
             ByteBuffer s = t.get(0, sb.sectSize(), Superblock.CRC_OFFSET, "superblock");

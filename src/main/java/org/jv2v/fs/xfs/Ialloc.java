@@ -33,6 +33,7 @@ final class Ialloc {
     private final Edit e;
     private final Volume v;
     private final Superblock sb;
+    private final AgHeaderEdit agi;
     private final Map<Long, AgBtree> ino = new HashMap<>();
     private final Map<Long, AgBtree> fino = new HashMap<>();
 
@@ -59,6 +60,7 @@ final class Ialloc {
         this.e = e;
         this.v = e.v;
         this.sb = e.v.sb;
+        this.agi = AgHeaderEdit.agi(e.v, e.t);
     }
 
     boolean sparse() {
@@ -73,35 +75,6 @@ final class Ialloc {
         return sb.isV5() && (sb.featuresRoCompat() & RO_COMPAT_INOBTCNT) != 0;
     }
 
-    private long agiOffset(long agno) {
-        return v.agBlockOffset(agno, 0) + 2L * sb.sectSize();
-    }
-
-    ByteBuffer agi(long agno) throws IOException {
-        long off = agiOffset(agno);
-        String field = "AGI of AG " + agno;
-        ByteBuffer b = e.t.get(off, sb.sectSize(), AGI_CRC, field);
-        if (b.getInt(0) != 0x58414749) { // "XAGI"
-            throw v.corrupt(field, off, "bad magic 0x" + Integer.toHexString(b.getInt(0)));
-        }
-        if (Superblock.u32(b, 0x08) != agno) {
-            throw v.corrupt(field, off, "says it is AG " + Superblock.u32(b, 0x08));
-        }
-        if (sb.isV5() && !Superblock.uuid(b, 0x128).equals(sb.metadataUuid())) {
-            throw v.corrupt(field, off, "belongs to filesystem " + Superblock.uuid(b, 0x128));
-        }
-        return b;
-    }
-
-    private long agiField(long agno, int off) throws IOException {
-        return Superblock.u32(agi(agno), off);
-    }
-
-    private void setAgi(long agno, int off, long value) throws IOException {
-        agi(agno).putInt(off, (int) value);
-        e.t.dirty(agiOffset(agno));
-    }
-
     AgBtree inoTree(long agno) {
         return ino.computeIfAbsent(agno, a -> tree(a, AgBtree.Kind.INO, AGI_ROOT, AGI_LEVEL, AGI_IBLOCKS));
     }
@@ -111,23 +84,6 @@ final class Ialloc {
     }
 
     private AgBtree tree(long agno, AgBtree.Kind kind, int rootOff, int levelOff, int blocksOff) {
-        AgBtree.Root root = new AgBtree.Root() {
-            @Override
-            public long root() throws IOException {
-                return agiField(agno, rootOff);
-            }
-
-            @Override
-            public int levels() throws IOException {
-                return (int) agiField(agno, levelOff);
-            }
-
-            @Override
-            public void set(long r, int levels) throws IOException {
-                setAgi(agno, rootOff, r);
-                setAgi(agno, levelOff, levels);
-            }
-        };
         AgBtree.Blocks blocks = new AgBtree.Blocks() {
             @Override
             public long alloc() throws IOException {
@@ -136,7 +92,7 @@ final class Ialloc {
                     throw e.alloc.noSpace("AG " + agno + " has no block for its " + kind.title);
                 }
                 if (hasInobtCount()) {
-                    setAgi(agno, blocksOff, agiField(agno, blocksOff) + 1);
+                    agi.add(agno, blocksOff, 1);
                 }
                 return got[0];
             }
@@ -145,11 +101,11 @@ final class Ialloc {
             public void free(long agbno) throws IOException {
                 e.alloc.free(agno, agbno, 1);
                 if (hasInobtCount()) {
-                    setAgi(agno, blocksOff, agiField(agno, blocksOff) - 1);
+                    agi.add(agno, blocksOff, -1);
                 }
             }
         };
-        return new AgBtree(v, e.t, agno, kind, root, blocks);
+        return new AgBtree(v, e.t, agno, kind, agi.root(agno, rootOff, levelOff), blocks);
     }
 
     Rec decode(ByteBuffer r) {
@@ -206,7 +162,7 @@ final class Ialloc {
     }
 
     private Rec findFree(long agno) throws IOException {
-        if (agiField(agno, AGI_FREECOUNT) == 0) {
+        if (agi.field(agno, AGI_FREECOUNT) == 0) {
             return null;
         }
         AgBtree tree = hasFinobt() ? finoTree(agno) : inoTree(agno);
@@ -229,13 +185,13 @@ final class Ialloc {
         r.freecount--;
         AgBtree.Cursor c = inoTree(agno).eq(r.startino);
         if (c == null) {
-            throw v.corrupt("inode B+tree of AG " + agno, agiOffset(agno), "no record for chunk " + r.startino);
+            throw v.corrupt("inode B+tree of AG " + agno, agi.offset(agno), "no record for chunk " + r.startino);
         }
         inoTree(agno).update(c, encode(r));
         if (hasFinobt()) {
             AgBtree.Cursor fc = finoTree(agno).eq(r.startino);
             if (fc == null) {
-                throw v.corrupt("free inode B+tree of AG " + agno, agiOffset(agno), "no record for chunk "
+                throw v.corrupt("free inode B+tree of AG " + agno, agi.offset(agno), "no record for chunk "
                         + r.startino + " which has free inodes");
             }
             if (r.freecount == 0) {
@@ -244,7 +200,7 @@ final class Ialloc {
                 finoTree(agno).update(fc, encode(r));
             }
         }
-        setAgi(agno, AGI_FREECOUNT, agiField(agno, AGI_FREECOUNT) - 1);
+        agi.add(agno, AGI_FREECOUNT, -1);
         e.alloc.ifreeDelta--;
         return (agno << inoBits()) | (r.startino + idx);
     }
@@ -289,9 +245,9 @@ final class Ialloc {
         if (hasFinobt()) {
             finoTree(agno).insert(encode(r));
         }
-        setAgi(agno, AGI_COUNT, agiField(agno, AGI_COUNT) + INODES_PER_CHUNK);
-        setAgi(agno, AGI_FREECOUNT, agiField(agno, AGI_FREECOUNT) + INODES_PER_CHUNK);
-        setAgi(agno, AGI_NEWINO, startino);
+        agi.add(agno, AGI_COUNT, INODES_PER_CHUNK);
+        agi.add(agno, AGI_FREECOUNT, INODES_PER_CHUNK);
+        agi.set(agno, AGI_NEWINO, startino);
         e.alloc.icountDelta += INODES_PER_CHUNK;
         e.alloc.ifreeDelta += INODES_PER_CHUNK;
         return r;
@@ -306,11 +262,11 @@ final class Ialloc {
         ByteBuffer rec = tree.record(c);
         Rec r = rec == null ? null : decode(rec);
         if (r == null || agino < r.startino || agino >= r.startino + INODES_PER_CHUNK) {
-            throw v.corrupt("inode B+tree of AG " + agno, agiOffset(agno), "no chunk holds inode " + number);
+            throw v.corrupt("inode B+tree of AG " + agno, agi.offset(agno), "no chunk holds inode " + number);
         }
         long bit = 1L << (agino - r.startino);
         if ((r.free & bit) != 0) {
-            throw v.corrupt("inode B+tree of AG " + agno, agiOffset(agno), "inode " + number + " is already free");
+            throw v.corrupt("inode B+tree of AG " + agno, agi.offset(agno), "inode " + number + " is already free");
         }
         r.free |= bit;
         r.freecount++;
@@ -321,13 +277,13 @@ final class Ialloc {
             } else {
                 AgBtree.Cursor fc = finoTree(agno).eq(r.startino);
                 if (fc == null) {
-                    throw v.corrupt("free inode B+tree of AG " + agno, agiOffset(agno), "no record for chunk "
+                    throw v.corrupt("free inode B+tree of AG " + agno, agi.offset(agno), "no record for chunk "
                             + r.startino + " which has free inodes");
                 }
                 finoTree(agno).update(fc, encode(r));
             }
         }
-        setAgi(agno, AGI_FREECOUNT, agiField(agno, AGI_FREECOUNT) + 1);
+        agi.add(agno, AGI_FREECOUNT, 1);
         e.alloc.ifreeDelta++;
     }
 }

@@ -3,9 +3,12 @@ package org.jv2v.fs.xfs;
 import org.jv2v.Jv2vException;
 import org.jv2v.fs.ByteRange;
 import org.jv2v.fs.DirEntry;
+import org.jv2v.fs.EditPath;
+import org.jv2v.fs.EditRefusals;
 import org.jv2v.fs.FileKind;
 import org.jv2v.fs.FileStat;
 import org.jv2v.fs.WritableFileSystem;
+import org.jv2v.fs.XattrName;
 import org.jv2v.image.BlockDevice;
 
 import java.io.IOException;
@@ -63,7 +66,6 @@ import java.util.concurrent.ThreadLocalRandom;
 public final class XfsWritableFileSystem implements WritableFileSystem {
     /** XFS_SYMLINK_MAXLEN. */
     static final int MAX_SYMLINK = 1024;
-    static final int MAX_NAME = 255;
     static final int SYMLINK_HDR = 0x38;
     static final int SYMLINK_MAGIC = 0x58534c4d; // "XSLM"
 
@@ -121,8 +123,7 @@ public final class XfsWritableFileSystem implements WritableFileSystem {
         }
         XfsLogState log = fs.logState();
         if (!log.clean()) {
-            throw new Jv2vException(device.describe() + ": the XFS filesystem was not shut down cleanly (" + log.detail()
-                    + "); boot the guest and shut it down cleanly on VMware, or run xfs_repair on a copy");
+            throw EditRefusals.notShutDownCleanly(device, "XFS", log.detail(), "xfs_repair");
         }
         if (fs.needsRepair()) {
             throw new Jv2vException(device.describe() + ": the XFS filesystem is marked as needing repair; run "
@@ -145,17 +146,9 @@ public final class XfsWritableFileSystem implements WritableFileSystem {
         }
         if (sb.isV5()) {
             long incompat = sb.featuresIncompat() & ~INCOMPAT_EDITABLE & ~Superblock.INCOMPAT_NEEDSREPAIR;
-            for (int i = 0; i < 64; i++) {
-                if ((incompat & (1L << i)) != 0) {
-                    out.add(i < INCOMPAT_NAMES.length ? INCOMPAT_NAMES[i] : "incompat 0x" + Long.toHexString(1L << i));
-                }
-            }
+            EditRefusals.featureNames(incompat, INCOMPAT_NAMES, "incompat").forEach(out::add);
             long ro = sb.featuresRoCompat() & ~RO_COMPAT_EDITABLE;
-            for (int i = 0; i < 64; i++) {
-                if ((ro & (1L << i)) != 0) {
-                    out.add(i < RO_COMPAT_NAMES.length ? RO_COMPAT_NAMES[i] : "ro_compat 0x" + Long.toHexString(1L << i));
-                }
-            }
+            EditRefusals.featureNames(ro, RO_COMPAT_NAMES, "ro_compat").forEach(out::add);
             if (sb.featuresLogIncompat() != 0) {
                 out.add("log_incompat 0x" + Long.toHexString(sb.featuresLogIncompat()));
             }
@@ -351,34 +344,14 @@ public final class XfsWritableFileSystem implements WritableFileSystem {
 
     // ---- new files ----
 
-    private record Target(String parent, byte[] name, String display) {}
-
-    private static Target split(String path) {
-        if (path == null || !path.startsWith("/")) {
-            throw new IllegalArgumentException("not an absolute path: " + path);
-        }
-        String p = path;
-        while (p.length() > 1 && p.endsWith("/")) {
-            p = p.substring(0, p.length() - 1);
-        }
-        int slash = p.lastIndexOf('/');
-        String name = p.substring(slash + 1);
-        byte[] bytes = name.getBytes(StandardCharsets.UTF_8);
-        if (name.isEmpty() || name.equals(".") || name.equals("..") || bytes.length > MAX_NAME
-                || name.indexOf('\0') >= 0) {
-            throw new IllegalArgumentException("not a name a file can have: \"" + name + "\" in " + path);
-        }
-        return new Target(slash == 0 ? "/" : p.substring(0, slash), bytes, path);
-    }
-
     /** The parent directory's inode, after checking that the name is free. */
-    private Inode parentFor(Target t) throws IOException {
+    private Inode parentFor(EditPath t) throws IOException {
         Inode parent = fs.resolveInode(t.parent(), true);
         if (parent.kind() != FileKind.DIRECTORY) {
             throw new NotDirectoryException(t.parent());
         }
-        if (fs.entry(parent, new String(t.name(), StandardCharsets.UTF_8)) != null) {
-            throw new FileAlreadyExistsException(t.display());
+        if (fs.entry(parent, t.name()) != null) {
+            throw new FileAlreadyExistsException(t.path());
         }
         return parent;
     }
@@ -411,9 +384,9 @@ public final class XfsWritableFileSystem implements WritableFileSystem {
         return ie;
     }
 
-    private void link(Edit e, Inode parent, Target t, long ino, int ftype, boolean isDir) throws IOException {
+    private void link(Edit e, Inode parent, EditPath t, long ino, int ftype, boolean isDir) throws IOException {
         InodeEdit pe = InodeEdit.load(v, e.t, parent.ino());
-        new DirEdit(e).add(pe, t.name(), ino, ftype);
+        new DirEdit(e).add(pe, t.nameBytes(), ino, ftype);
         if (isDir) {
             pe.nlink(pe.nlink() + 1);
         }
@@ -430,7 +403,7 @@ public final class XfsWritableFileSystem implements WritableFileSystem {
     @Override
     public void create(String path, byte[] content, int mode, int uid, int gid, Map<String, byte[]> xattrs)
             throws IOException {
-        Target t = split(path);
+        EditPath t = EditPath.of(path);
         byte[] attrFork = shortformAttrs(path, xattrs);
         Inode parent = parentFor(t);
         edit(e -> {
@@ -483,22 +456,14 @@ public final class XfsWritableFileSystem implements WritableFileSystem {
         }
         for (var x : new java.util.TreeMap<>(xattrs).entrySet()) {
             String full = x.getKey();
-            int flags;
-            String name;
-            if (full.startsWith("security.")) {
-                flags = Attributes.FLAG_SECURE;
-                name = full.substring(9);
-            } else if (full.startsWith("trusted.")) {
-                flags = Attributes.FLAG_ROOT;
-                name = full.substring(8);
-            } else if (full.startsWith("user.")) {
-                flags = 0;
-                name = full.substring(5);
-            } else {
-                throw new Jv2vException(path + ": extended attribute \"" + full
-                        + "\" is not in a namespace this editor stores (security., trusted., user.)");
-            }
-            byte[] n = name.getBytes(StandardCharsets.UTF_8);
+            XattrName xn = XattrName.parse(full).orElseThrow(() -> new Jv2vException(path + ": extended attribute \""
+                    + full + "\" is not in a namespace this editor stores (security., trusted., user.)"));
+            int flags = switch (xn.namespace()) {
+                case SECURITY -> Attributes.FLAG_SECURE;
+                case TRUSTED -> Attributes.FLAG_ROOT;
+                case USER -> 0;
+            };
+            byte[] n = xn.name();
             byte[] val = x.getValue();
             if (n.length == 0 || n.length > 255 || val.length > 255) {
                 throw new Jv2vException(path + ": extended attribute \"" + full + "\" with a " + n.length
@@ -567,7 +532,7 @@ public final class XfsWritableFileSystem implements WritableFileSystem {
 
     @Override
     public void symlink(String path, String target, int uid, int gid) throws IOException {
-        Target t = split(path);
+        EditPath t = EditPath.of(path);
         byte[] bytes = target.getBytes(StandardCharsets.UTF_8);
         if (bytes.length == 0 || bytes.length > MAX_SYMLINK) {
             throw new IllegalArgumentException("symbolic link target of " + bytes.length + " bytes (1.." + MAX_SYMLINK
@@ -611,7 +576,7 @@ public final class XfsWritableFileSystem implements WritableFileSystem {
 
     @Override
     public void mkdir(String path, int mode, int uid, int gid) throws IOException {
-        Target t = split(path);
+        EditPath t = EditPath.of(path);
         Inode parent = parentFor(t);
         edit(e -> {
             long ino = e.ialloc.allocate(e.agOfIno(parent.ino()));
@@ -624,12 +589,12 @@ public final class XfsWritableFileSystem implements WritableFileSystem {
 
     @Override
     public void unlink(String path) throws IOException {
-        Target t = split(path);
+        EditPath t = EditPath.of(path);
         Inode parent = fs.resolveInode(t.parent(), true);
         if (parent.kind() != FileKind.DIRECTORY) {
             throw new NotDirectoryException(t.parent());
         }
-        Directories.Entry entry = fs.entry(parent, new String(t.name(), StandardCharsets.UTF_8));
+        Directories.Entry entry = fs.entry(parent, t.name());
         if (entry == null) {
             throw new NoSuchFileException(path);
         }
@@ -639,9 +604,9 @@ public final class XfsWritableFileSystem implements WritableFileSystem {
         }
         edit(e -> {
             InodeEdit pe = InodeEdit.load(v, e.t, parent.ino());
-            long removed = new DirEdit(e).remove(pe, t.name());
+            long removed = new DirEdit(e).remove(pe, t.nameBytes());
             if (removed != entry.ino()) {
-                throw v.corrupt("directory " + pe.describe(), pe.offset, "entry \"" + t.display()
+                throw v.corrupt("directory " + pe.describe(), pe.offset, "entry \"" + t.path()
                         + "\" names inode " + removed + " in the data blocks but " + entry.ino() + " on lookup");
             }
             pe.touchModified(e.now);

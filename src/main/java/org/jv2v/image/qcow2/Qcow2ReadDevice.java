@@ -32,15 +32,11 @@ final class Qcow2ReadDevice extends Qcow2Device {
     }
 
     @Override
-    void mapping(long first, int count, long[] entries, long[] bitmaps) throws IOException {
+    boolean mapping(long first, int count, long[] entries, long[] bitmaps) throws IOException {
         int l1Index = (int) (first >>> geo.l2Bits());
         long l2 = l1[l1Index] & Geometry.OFFSET_MASK;
         if (l2 == 0) {
-            Arrays.fill(entries, 0, count, 0L);
-            if (bitmaps != null) {
-                Arrays.fill(bitmaps, 0, count, 0L);
-            }
-            return;
+            return false;
         }
         long[] table;
         synchronized (tables) {
@@ -61,6 +57,7 @@ final class Qcow2ReadDevice extends Qcow2Device {
                 bitmaps[i] = table[2 * (idx + i) + 1];
             }
         }
+        return true;
     }
 
     /** A read-only image does not change size: the size checked at open. */

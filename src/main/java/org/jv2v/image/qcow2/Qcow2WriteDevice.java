@@ -573,15 +573,15 @@ final class Qcow2WriteDevice extends Qcow2Device {
     }
 
     @Override
-    void mapping(long first, int count, long[] entries, long[] bitmaps) throws IOException {
+    boolean mapping(long first, int count, long[] entries, long[] bitmaps) throws IOException {
         lock.lock();
         try {
             Table t = table((int) (first >>> geo.l2Bits()), false);
             if (t == null) {
-                Arrays.fill(entries, 0, count, 0L);
-            } else {
-                System.arraycopy(t.e, (int) (first & (geo.l2Entries() - 1)), entries, 0, count);
+                return false;
             }
+            System.arraycopy(t.e, (int) (first & (geo.l2Entries() - 1)), entries, 0, count);
+            return true;
         } finally {
             lock.unlock();
         }

@@ -20,6 +20,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 
 /**
  * The hole-related calls of a file that Java's own API lacks: {@code lseek(SEEK_DATA/SEEK_HOLE)} to
@@ -77,7 +78,7 @@ public final class SparseFile implements Closeable {
         }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(NATIVE.stateLayout);
-            int fd = (int) NATIVE.open.invokeExact(state, arena.allocateFrom(file.toAbsolutePath().toString()),
+            int fd = (int) NATIVE.open().invokeExact(state, arena.allocateFrom(file.toAbsolutePath().toString()),
                     (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC, 0);
             if (fd < 0) {
                 throw new IOException(file + ": cannot open: " + NATIVE.strerror(state));
@@ -142,7 +143,7 @@ public final class SparseFile implements Closeable {
     private long seek(MemorySegment state, long pos, int whence) throws IOException {
         long r;
         try {
-            r = (long) NATIVE.lseek.invokeExact(state, fd, pos, whence);
+            r = (long) NATIVE.lseek().invokeExact(state, fd, pos, whence);
         } catch (Throwable t) {
             throw new IllegalStateException(t);
         }
@@ -180,7 +181,7 @@ public final class SparseFile implements Closeable {
         }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(NATIVE.stateLayout);
-            int r = (int) NATIVE.fallocate.invokeExact(state, fd, mode, offset, length);
+            int r = (int) NATIVE.fallocate().invokeExact(state, fd, mode, offset, length);
             return r == 0;
         } catch (Throwable t) {
             return false;
@@ -193,13 +194,13 @@ public final class SparseFile implements Closeable {
      */
     public static long allocatedBytes(Path file) throws IOException {
         long length = Files.size(file);
-        if (NATIVE == null || NATIVE.stat == null) {
+        if (NATIVE == null || NATIVE.stat() == null) {
             return length;
         }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(NATIVE.stateLayout);
             MemorySegment buf = arena.allocate(STAT_BUFFER_BYTES, 8);
-            int r = (int) NATIVE.stat.invokeExact(state, arena.allocateFrom(file.toAbsolutePath().toString()), buf);
+            int r = (int) NATIVE.stat().invokeExact(state, arena.allocateFrom(file.toAbsolutePath().toString()), buf);
             if (r != 0) {
                 return length;
             }
@@ -216,7 +217,7 @@ public final class SparseFile implements Closeable {
     public void close() {
         if (fd >= 0) {
             try {
-                int r = (int) NATIVE.close.invokeExact(fd);
+                int r = (int) NATIVE.close().invokeExact(fd);
                 assert r == 0 || r == -1;
             } catch (Throwable t) {
                 // nothing sensible to do: the descriptor is gone either way
@@ -229,10 +230,35 @@ public final class SparseFile implements Closeable {
         return "SparseFile[" + file + ", fd=" + fd + "]";
     }
 
-    /** The downcall handles, or null when this is not a Linux the layouts above are known for. */
-    private record Native(MethodHandle open, MethodHandle close, MethodHandle lseek, MethodHandle fallocate,
-                          MethodHandle stat, StructLayout stateLayout, VarHandle errnoHandle,
-                          MethodHandle strerrorHandle) {
+    /**
+     * The downcall handles, or null when this is not a Linux the layouts above are known for. Each
+     * is linked on first use: linking one costs several milliseconds of start-up, and a copy needs
+     * only a few of them.
+     */
+    private static final class Native {
+        private static final ValueLayout.OfInt I = ValueLayout.JAVA_INT;
+        private static final ValueLayout.OfLong J = ValueLayout.JAVA_LONG;
+        private static final ValueLayout P = ValueLayout.ADDRESS;
+
+        private final Linker linker;
+        private final SymbolLookup libc;
+        private final Linker.Option errno = Linker.Option.captureCallState("errno");
+        final StructLayout stateLayout = Linker.Option.captureStateLayout();
+        private final VarHandle errnoHandle = stateLayout.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+        private final MethodHandle close;
+        // linked on first use; a race links twice, harmlessly
+        private volatile MethodHandle open;
+        private volatile MethodHandle lseek;
+        private volatile MethodHandle fallocate;
+        private volatile MethodHandle strerror;
+        private volatile Optional<MethodHandle> stat;
+
+        private Native(Linker linker, SymbolLookup libc) {
+            this.linker = linker;
+            this.libc = libc;
+            // linked now: it tells whether this JVM allows native calls at all
+            this.close = link("close", FunctionDescriptor.of(I, I));
+        }
 
         static Native load() {
             String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
@@ -242,31 +268,44 @@ public final class SparseFile implements Closeable {
             }
             try {
                 Linker linker = Linker.nativeLinker();
-                SymbolLookup libc = linker.defaultLookup();
-                Linker.Option errno = Linker.Option.captureCallState("errno");
-                StructLayout stateLayout = Linker.Option.captureStateLayout();
-                VarHandle errnoHandle = stateLayout.varHandle(MemoryLayout.PathElement.groupElement("errno"));
-                var I = ValueLayout.JAVA_INT;
-                var J = ValueLayout.JAVA_LONG;
-                var P = ValueLayout.ADDRESS;
-                MethodHandle open = linker.downcallHandle(libc.find("open").orElseThrow(),
-                        FunctionDescriptor.of(I, P, I, I), errno, Linker.Option.firstVariadicArg(2));
-                MethodHandle close = linker.downcallHandle(libc.find("close").orElseThrow(),
-                        FunctionDescriptor.of(I, I));
-                MethodHandle lseek = linker.downcallHandle(libc.find("lseek").orElseThrow(),
-                        FunctionDescriptor.of(J, I, J, I), errno);
-                MethodHandle fallocate = linker.downcallHandle(libc.find("fallocate").orElseThrow(),
-                        FunctionDescriptor.of(I, I, I, J, J), errno);
-                // glibc exports stat() itself only since 2.33; without it allocation falls back to the length
-                MethodHandle stat = libc.find("stat").map(s -> linker.downcallHandle(s,
-                        FunctionDescriptor.of(I, P, P), errno)).orElse(null);
-                MethodHandle strerror = linker.downcallHandle(libc.find("strerror").orElseThrow(),
-                        FunctionDescriptor.of(P, I));
-                return new Native(open, close, lseek, fallocate, stat, stateLayout, errnoHandle, strerror);
+                return new Native(linker, linker.defaultLookup());
             } catch (RuntimeException | Error e) {
                 // no native access (a locked-down JVM): the safe, slower answers apply
                 return null;
             }
+        }
+
+        private MethodHandle link(String name, FunctionDescriptor fd, Linker.Option... options) {
+            return linker.downcallHandle(libc.find(name).orElseThrow(), fd, options);
+        }
+
+        MethodHandle close() {
+            return close;
+        }
+
+        MethodHandle open() {
+            MethodHandle h = open;
+            return h != null ? h : (open = link("open", FunctionDescriptor.of(I, P, I, I), errno,
+                    Linker.Option.firstVariadicArg(2)));
+        }
+
+        MethodHandle lseek() {
+            MethodHandle h = lseek;
+            return h != null ? h : (lseek = link("lseek", FunctionDescriptor.of(J, I, J, I), errno));
+        }
+
+        MethodHandle fallocate() {
+            MethodHandle h = fallocate;
+            return h != null ? h : (fallocate = link("fallocate", FunctionDescriptor.of(I, I, I, J, J), errno));
+        }
+
+        /** stat(), or null: glibc exports stat() itself only since 2.33, and the caller then falls back. */
+        MethodHandle stat() {
+            Optional<MethodHandle> h = stat;
+            if (h == null) {
+                h = stat = libc.find("stat").map(s -> linker.downcallHandle(s, FunctionDescriptor.of(I, P, P), errno));
+            }
+            return h.orElse(null);
         }
 
         int errno(MemorySegment state) {
@@ -276,7 +315,11 @@ public final class SparseFile implements Closeable {
         String strerror(MemorySegment state) {
             int e = errno(state);
             try {
-                MemorySegment s = (MemorySegment) strerrorHandle.invokeExact(e);
+                MethodHandle h = strerror;
+                if (h == null) {
+                    h = strerror = link("strerror", FunctionDescriptor.of(P, I));
+                }
+                MemorySegment s = (MemorySegment) h.invokeExact(e);
                 return s.reinterpret(Long.MAX_VALUE).getString(0);
             } catch (Throwable t) {
                 return "errno " + e;

@@ -1,6 +1,7 @@
 package org.jv2v.fs.btrfs;
 
 import org.jv2v.BadInputException;
+import org.jv2v.fs.SourceTree;
 import org.jv2v.fs.ByteRange;
 import org.jv2v.fs.DirEntry;
 import org.jv2v.fs.FileKind;
@@ -75,8 +76,8 @@ class BtrfsGuestTest {
             Files.write(d.resolve("big.txt"), text(rnd, words, 1_000_000 + rnd.nextInt(5000)));
             Files.write(d.resolve("small.txt"), text(rnd, words, 3000));
             Files.write(d.resolve("tiny.txt"), text(rnd, words, 700));
-            Files.write(d.resolve("random.bin"), BtrfsSourceTree.bytes(rnd, 200_000));
-            byte[] mixed = concat(text(rnd, words, 50_000), BtrfsSourceTree.bytes(rnd, 10_000), text(rnd, words, 70_001));
+            Files.write(d.resolve("random.bin"), SourceTree.bytes(rnd, 200_000));
+            byte[] mixed = concat(text(rnd, words, 50_000), SourceTree.bytes(rnd, 10_000), text(rnd, words, 70_001));
             Files.write(d.resolve("mixed.bin"), mixed);
             Files.setAttribute(d.resolve("small.txt"), "unix:uid", 1234);
             Files.setAttribute(d.resolve("small.txt"), "unix:gid", 5678);
@@ -176,7 +177,7 @@ class BtrfsGuestTest {
         Run.checked(List.of("mkfs.fat", "-F", "32", "-s", "1", "-n", "ESP VOL", "-i", "1A2B3C4D", "-C",
                 esp.toString(), Integer.toString(40 * 1024)));
         Path efi = Files.createDirectories(tmp.resolve("esp/EFI/debian"));
-        Files.write(efi.resolve("grubx64.efi"), BtrfsSourceTree.bytes(new Random(8), 300_000));
+        Files.write(efi.resolve("grubx64.efi"), SourceTree.bytes(new Random(8), 300_000));
         Run.Result r = Run.run(List.of("mcopy", "-s", "-i", esp.toString(), tmp.resolve("esp/EFI").toString(), "::/"),
                 null, Map.of("MTOOLS_SKIP_CHECK", "1"), 60);
         assertThat(r.exitCode()).as("mcopy: %s", r.stderr()).isZero();
@@ -480,7 +481,7 @@ class BtrfsGuestTest {
                     "btrfs", "guestvol");
             FileSystem esp = inspection.volume("/dev/sda1").orElseThrow().fs().orElseThrow();
             assertThat(esp.readAll("/EFI/debian/grubx64.efi", 1 << 20))
-                    .isEqualTo(BtrfsSourceTree.bytes(new Random(8), 300_000));
+                    .isEqualTo(SourceTree.bytes(new Random(8), 300_000));
             FileSystem root = inspection.volume("/dev/sda2").orElseThrow().fs().orElseThrow();
             assertThat(root).isInstanceOf(BtrfsFileSystem.class);
             assertThat(root.readAll("/etc/hostname", 100)).isEqualTo("btrfs-guest\n".getBytes());
@@ -580,7 +581,7 @@ class BtrfsGuestTest {
             assertThat(st.gid()).as("gid of %s", path).isEqualTo(a.get("gid"));
             assertThat(st.mtime().getEpochSecond()).as("mtime of %s", path)
                     .isEqualTo(((FileTime) a.get("lastModifiedTime")).toInstant().getEpochSecond());
-            assertThat(BtrfsSourceTree.readInChunks(fs, path)).as("content of %s", path)
+            assertThat(SourceTree.readInChunks(fs, path, 100_003)).as("content of %s", path)
                     .isEqualTo(Files.readAllBytes(p));
         }
     }

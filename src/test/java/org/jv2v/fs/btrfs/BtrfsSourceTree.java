@@ -8,16 +8,13 @@ import org.jv2v.fs.SourceTree;
 import org.jv2v.testing.Run;
 import org.jv2v.testing.Tools;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.HexFormat;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -43,7 +40,7 @@ final class BtrfsSourceTree {
         int[] sizes = {0, 1, 2047, 2048, 2049, 4095, 4096, 4097, 131072, 131073, 300_000, 1_500_000};
         for (int i = 0; i < 30; i++) {
             int size = i < sizes.length ? sizes[i] : rnd.nextInt(200_000);
-            Files.write(root.resolve("file" + i + ".bin"), bytes(rnd, size));
+            Files.write(root.resolve("file" + i + ".bin"), SourceTree.bytes(rnd, size));
         }
         Files.writeString(root.resolve("hello.txt"), "hello, world\n");
         Files.writeString(root.resolve("ünïcode ☃.txt"), "snow\n");
@@ -81,39 +78,13 @@ final class BtrfsSourceTree {
         Run.checked(List.of("setfattr", "-h", "-n", name, "-v", value, p.toString()));
     }
 
-    static byte[] bytes(Random rnd, int n) {
-        byte[] b = new byte[n];
-        rnd.nextBytes(b);
-        return b;
-    }
-
-    /** Extended attributes of every file under {@code root}, as getfattr reads them (hex values). */
-    static Map<String, Map<String, String>> xattrs(Path root) throws IOException, InterruptedException {
-        Tools.require("getfattr");
-        Run.Result r = Run.run(List.of("getfattr", "-R", "-P", "-d", "-m", "-", "-e", "hex", "--absolute-names",
-                root.toString()), null, Map.of(), 120);
-        Map<String, Map<String, String>> out = new TreeMap<>();
-        Map<String, String> cur = null;
-        for (String line : r.stdout().split("\n")) {
-            if (line.startsWith("# file: ")) {
-                Path p = Path.of(line.substring(8));
-                cur = new LinkedHashMap<>();
-                out.put(p.equals(root) ? "" : root.relativize(p).toString(), cur);
-            } else if (cur != null && line.contains("=0x")) {
-                int eq = line.indexOf('=');
-                cur.put(line.substring(0, eq), line.substring(eq + 3));
-            }
-        }
-        return out;
-    }
-
     /**
      * Every file under {@code root} reads back from {@code fs} (seen at {@code prefix}) identical:
      * kind, mode, owner, mtime (seconds: mkfs.btrfs 6.2 drops nanoseconds), size, content, symlink
      * target, hard link count, xattrs; every directory lists the same names.
      */
     static void assertSame(Path root, FileSystem fs, String prefix, boolean checkRootMeta) throws Exception {
-        Map<String, Map<String, String>> xattrs = xattrs(root);
+        Map<String, Map<String, String>> xattrs = SourceTree.xattrs(root);
         List<Path> all = new ArrayList<>(SourceTree.walk(root));
         all.addFirst(root);
         for (Path p : all) {
@@ -150,7 +121,7 @@ final class BtrfsSourceTree {
                 assertThat(st.kind()).as("kind of %s", path).isEqualTo(FileKind.REGULAR);
                 assertThat(st.size()).as("size of %s", path).isEqualTo(a.get("size"));
                 assertThat(st.links()).as("links of %s", path).isEqualTo(((Number) a.get("nlink")).longValue());
-                assertThat(readInChunks(fs, path)).as("content of %s", path).isEqualTo(Files.readAllBytes(p));
+                assertThat(SourceTree.readInChunks(fs, path, 100_003)).as("content of %s", path).isEqualTo(Files.readAllBytes(p));
             } else {
                 assertThat(st.kind()).as("kind of %s", path).isEqualTo(FileKind.FIFO);
             }
@@ -161,16 +132,5 @@ final class BtrfsSourceTree {
             fs.xattrs(path).forEach((k, v) -> got.put(k, HexFormat.of().formatHex(v)));
             assertThat(got).as("xattrs of %s", path).isEqualTo(new TreeMap<>(xattrs.getOrDefault(rel, Map.of())));
         }
-    }
-
-    /** A whole file read through {@link FileSystem#read} in odd-sized chunks. */
-    static byte[] readInChunks(FileSystem fs, String path) throws IOException {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteBuffer buf = ByteBuffer.allocate(100_003);
-        long pos = 0;
-        for (int n; (n = fs.read(path, buf.clear(), pos)) >= 0; pos += n) {
-            out.write(buf.array(), 0, n);
-        }
-        return out.toByteArray();
     }
 }

@@ -1,6 +1,7 @@
 package org.jv2v.fs.fat;
 
 import org.jv2v.BadInputException;
+import org.jv2v.fs.SourceTree;
 import org.jv2v.fs.FileSystems;
 import org.jv2v.testing.FileDevice;
 import org.jv2v.testing.Tools;
@@ -36,7 +37,7 @@ class FatCorruptionTest {
     static void build() throws Exception {
         Tools.require("mkfs.fat", "mcopy", "mmd");
         good = FatTools.mkfs(tmp.resolve("good.img"), 32, 40000, "-s", "1");
-        bigContent = FatSourceTree.bytes(new Random(3), 5000);
+        bigContent = SourceTree.bytes(new Random(3), 5000);
         Path big = tmp.resolve("big.bin");
         Files.write(big, bigContent);
         FatTools.mtool("mmd", good, "::/dir");

@@ -1,5 +1,6 @@
 package org.jv2v.fs.fat;
 
+import org.jv2v.fs.SourceTree;
 import org.jv2v.fs.ByteRange;
 import org.jv2v.fs.FileSystem;
 import org.jv2v.fs.FileSystems;
@@ -209,7 +210,7 @@ class FatFileSystemTest {
         String after = FatTools.fsckClean(zeroed);
         assertThat(after).contains(usedClusters + "/" + clusters + " clusters");
         Path out = FatTools.extract(zeroed, tmp.resolve("extracted" + bits));
-        for (Path p : FatSourceTree.walk(f.src())) {
+        for (Path p : SourceTree.walk(f.src())) {
             Path q = out.resolve(f.src().relativize(p).toString());
             if (Files.isRegularFile(p)) {
                 assertThat(Files.readAllBytes(q)).as("mtools reads %s from the zeroed copy", q).isEqualTo(
@@ -227,7 +228,7 @@ class FatFileSystemTest {
         Path img = FatTools.mkfs(tmp.resolve("frag.img"), 16, 16384, "-s", "1");
         Random rnd = new Random(7);
         Path small = tmp.resolve("small.bin");
-        Files.write(small, FatSourceTree.bytes(rnd, 1536));
+        Files.write(small, SourceTree.bytes(rnd, 1536));
         for (int i = 0; i < 30; i++) {
             FatTools.mtool("mcopy", img, small.toString(), "::/s" + i);
         }
@@ -235,7 +236,7 @@ class FatFileSystemTest {
             FatTools.mtool("mdel", img, "::/s" + i);
         }
         Path big = tmp.resolve("big.bin");
-        Files.write(big, FatSourceTree.bytes(rnd, 40_000));
+        Files.write(big, SourceTree.bytes(rnd, 40_000));
         FatTools.mtool("mcopy", img, big.toString(), "::/big.bin");
         Path viaMtools = tmp.resolve("big-mtools.bin");
         FatTools.mtool("mcopy", img, "-n", "::/big.bin", viaMtools.toString());
@@ -247,7 +248,7 @@ class FatFileSystemTest {
             FatDirEntry e = fs.entry("/big.bin");
             List<FatTable.Run> runs = t.chain(e.firstCluster(), (e.size() + 511) / 512, true, "big");
             assertThat(runs.size()).as("runs of the fragmented file").isGreaterThan(10);
-            byte[] content = FatSourceTree.readInChunks(fs, "/big.bin");
+            byte[] content = SourceTree.readInChunks(fs, "/big.bin", 12345);
             assertThat(content).isEqualTo(Files.readAllBytes(big));
             assertThat(content).isEqualTo(Files.readAllBytes(viaMtools));
         }

@@ -4,10 +4,9 @@ import org.jv2v.fs.DirEntry;
 import org.jv2v.fs.FileKind;
 import org.jv2v.fs.FileStat;
 import org.jv2v.fs.FileSystem;
+import org.jv2v.fs.SourceTree;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
@@ -43,11 +42,11 @@ final class FatSourceTree {
         long used = 0;
         for (int i = 0; used < budget; i++) {
             int size = i < edges.length ? edges[i] : rnd.nextInt((int) Math.min(200_000, budget / 4));
-            Files.write(root.resolve("file" + i + ".bin"), bytes(rnd, size));
+            Files.write(root.resolve("file" + i + ".bin"), SourceTree.bytes(rnd, size));
             used += size;
         }
         for (String n : NAMES) {
-            Files.write(root.resolve(n), bytes(rnd, rnd.nextInt(3000)));
+            Files.write(root.resolve(n), SourceTree.bytes(rnd, rnd.nextInt(3000)));
         }
         Path deep = root;
         for (int i = 0; i < 16; i++) {
@@ -57,31 +56,18 @@ final class FatSourceTree {
         Files.writeString(deep.resolve("leaf.txt"), "at the bottom\n");
         Path w = Files.createDirectories(root.resolve("Wide Directory"));
         for (int i = 0; i < wide; i++) {
-            Files.write(w.resolve("entry number " + i + " with a long name.dat"), bytes(rnd, rnd.nextInt(700)));
+            Files.write(w.resolve("entry number " + i + " with a long name.dat"), SourceTree.bytes(rnd, rnd.nextInt(700)));
         }
         Files.createDirectories(root.resolve("empty dir"));
         long[] times = {Instant.parse("1985-06-07T08:09:10Z").toEpochMilli(),
                 Instant.parse("2001-09-09T01:46:40Z").toEpochMilli(),
                 Instant.parse("2038-01-19T03:14:08Z").toEpochMilli(),
                 Instant.parse("2099-12-31T23:59:58Z").toEpochMilli()};
-        List<Path> all = walk(root);
+        List<Path> all = SourceTree.walk(root);
         for (int i = 0; i < all.size(); i++) {
             if (Files.isRegularFile(all.get(i))) {
                 Files.setLastModifiedTime(all.get(i), FileTime.fromMillis(times[i % times.length] + 2000L * i));
             }
-        }
-    }
-
-    static byte[] bytes(Random rnd, int n) {
-        byte[] b = new byte[n];
-        rnd.nextBytes(b);
-        return b;
-    }
-
-    /** Every path under root (not root itself), parents first. */
-    static List<Path> walk(Path root) throws IOException {
-        try (Stream<Path> s = Files.walk(root)) {
-            return s.filter(p -> !p.equals(root)).sorted().toList();
         }
     }
 
@@ -91,7 +77,7 @@ final class FatSourceTree {
      * others 0755.
      */
     static void assertSame(Path root, FileSystem fs, List<String> readOnly) throws IOException {
-        List<Path> all = new ArrayList<>(walk(root));
+        List<Path> all = new ArrayList<>(SourceTree.walk(root));
         all.addFirst(root);
         for (Path p : all) {
             String rel = root.relativize(p).toString();
@@ -115,19 +101,8 @@ final class FatSourceTree {
                 assertThat(st.mode()).as("mode of %s", path).isEqualTo(readOnly.contains(rel) ? 0555 : 0755);
                 assertThat(st.mtime()).as("mtime of %s", path)
                         .isEqualTo(Files.getLastModifiedTime(p).toInstant());
-                assertThat(readInChunks(fs, path)).as("content of %s", path).isEqualTo(Files.readAllBytes(p));
+                assertThat(SourceTree.readInChunks(fs, path, 12345)).as("content of %s", path).isEqualTo(Files.readAllBytes(p));
             }
         }
-    }
-
-    /** A whole file read through {@link FileSystem#read} in odd-sized chunks. */
-    static byte[] readInChunks(FileSystem fs, String path) throws IOException {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteBuffer buf = ByteBuffer.allocate(12345);
-        long pos = 0;
-        for (int n; (n = fs.read(path, buf.clear(), pos)) >= 0; pos += n) {
-            out.write(buf.array(), 0, n);
-        }
-        return out.toByteArray();
     }
 }
