@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -330,6 +331,13 @@ final class NetworkConfigs {
             String replaced = line;
             for (String d : VMWARE_NIC_DRIVERS) {
                 replaced = replaced.replaceAll("(?<![\\w-])" + d + "(?![\\w-])", "virtio_net");
+            }
+            if (!yaml && !replaced.equals(line)) {
+                // "Driver=vmxnet3 e1000e" is a list: virtio_net once
+                Matcher m = Pattern.compile("^(\\s*Driver\\s*=\\s*)(.*)$").matcher(replaced);
+                if (m.matches()) {
+                    replaced = m.group(1) + String.join(" ", new LinkedHashSet<>(List.of(m.group(2).strip().split("\\s+"))));
+                }
             }
             if (!replaced.equals(line)) {
                 f.set(i, replaced);
