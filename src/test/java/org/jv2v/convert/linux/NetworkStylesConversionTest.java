@@ -1,13 +1,18 @@
 package org.jv2v.convert.linux;
 
+import org.jv2v.testing.Jv2vRun;
+import org.jv2v.testing.Run;
 import org.jv2v.testing.Tools;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -77,7 +82,7 @@ class NetworkStylesConversionTest {
     }
 
     /** The file is read back as written, with its owner, mode and labels. */
-    private static void assertKept(MiniGuest g, MiniGuest.Converted c, String path, String text, String owner)
+    private static void assertKept(MiniGuest.Converted c, String path, String text, String owner)
             throws Exception {
         assertThat(c.cat(path)).as(path).isEqualTo(text);
         assertThat(c.owner(path)).as(path).isEqualTo(owner);
@@ -92,13 +97,13 @@ class NetworkStylesConversionTest {
         Tools.require("netplan");
         Path root = dir.resolve("netplan-root");
         c.rdump("/etc/netplan", root.resolve("etc"));
-        org.jv2v.testing.Run.Result r = org.jv2v.testing.Run.run(List.of("netplan", "generate", "--root-dir",
+        Run.Result r = Run.run(List.of("netplan", "generate", "--root-dir",
                 root.toString()), null, Map.of(), 120);
         assertThat(r.exitCode()).as("netplan generate\n" + r.all()).isZero();
-        Map<String, String> out = new java.util.TreeMap<>();
-        try (var files = java.nio.file.Files.list(root.resolve("run/systemd/network"))) {
+        Map<String, String> out = new TreeMap<>();
+        try (var files = Files.list(root.resolve("run/systemd/network"))) {
             for (Path f : files.toList()) {
-                out.put(f.getFileName().toString(), java.nio.file.Files.readString(f));
+                out.put(f.getFileName().toString(), Files.readString(f));
             }
         }
         return out;
@@ -130,9 +135,9 @@ class NetworkStylesConversionTest {
         c.assertClean();
         assertPinned(c, "ens192", MAC0, "");
         assertThat(c.owner("/etc/systemd/network")).isEqualTo("directory 0755 0:0");
-        assertKept(g, c, "/etc/network/interfaces", main,
+        assertKept(c, "/etc/network/interfaces", main,
                 "regular 0644 0:0\nsecurity.selinux = \"system_u:object_r:net_conf_t:s0\"");
-        assertKept(g, c, "/etc/network/interfaces.d/ens192", ens192,
+        assertKept(c, "/etc/network/interfaces.d/ens192", ens192,
                 "regular 0644 0:0\nsecurity.selinux = \"system_u:object_r:net_conf_t:s0\"");
         DebianGuestConversionTest.Golden.check("convert/net-styles/ifupdown-plan.txt", g.plan());
     }
@@ -173,8 +178,8 @@ class NetworkStylesConversionTest {
         assertPinned(c, "ens192", MAC0, "");
         assertThat(c.list("/etc/systemd/network")).containsExactly("10-jv2v-ens192.link");
         String label = "regular 0600 0:0\nsecurity.selinux = \"system_u:object_r:net_conf_t:s0\"";
-        assertKept(g, c, "/etc/netplan/01-ens192.yaml", byName, label);
-        assertKept(g, c, "/etc/netplan/02-lan1.yaml", byMac, label);
+        assertKept(c, "/etc/netplan/01-ens192.yaml", byName, label);
+        assertKept(c, "/etc/netplan/02-lan1.yaml", byMac, label);
         DebianGuestConversionTest.Golden.check("convert/net-styles/netplan-plan.txt", g.plan());
 
         // netplan itself: ens192's configuration applies to a NIC called ens192 (the pin), lan1's
@@ -218,9 +223,9 @@ class NetworkStylesConversionTest {
 
         c.assertClean();
         assertNoPins(c);
-        assertKept(g, c, "/etc/netplan/01-ens192.yaml", setName,
+        assertKept(c, "/etc/netplan/01-ens192.yaml", setName,
                 "regular 0600 0:0\nsecurity.selinux = \"system_u:object_r:net_conf_t:s0\"");
-        assertKept(g, c, "/etc/netplan/02-dhcp.yaml", byDriver.replace("driver: vmxnet3", "driver: virtio_net"),
+        assertKept(c, "/etc/netplan/02-dhcp.yaml", byDriver.replace("driver: vmxnet3", "driver: virtio_net"),
                 "regular 0640 0:4\nsecurity.selinux = \"system_u:object_r:net_conf_t:s0\"");
         DebianGuestConversionTest.Golden.check("convert/net-styles/netplan-set-name-plan.txt", g.plan());
 
@@ -256,7 +261,7 @@ class NetworkStylesConversionTest {
 
                 [ipv6]
                 method=disabled
-                """.formatted(MAC0.toUpperCase(java.util.Locale.ROOT));
+                """.formatted(MAC0.toUpperCase(Locale.ROOT));
         g.file("etc/NetworkManager/system-connections/ens192.nmconnection", keyfile, 0600, 0, 0, NM_LABEL);
 
         MiniGuest.Converted c = g.convert();
@@ -264,7 +269,7 @@ class NetworkStylesConversionTest {
         c.assertClean();
         assertPinned(c, "ens192", MAC0, ETC_LABEL);
         assertThat(c.list("/etc/systemd/network")).containsExactly("10-jv2v-ens192.link");
-        assertKept(g, c, "/etc/NetworkManager/system-connections/ens192.nmconnection", keyfile,
+        assertKept(c, "/etc/NetworkManager/system-connections/ens192.nmconnection", keyfile,
                 "regular 0600 0:0\nsecurity.selinux = \"system_u:object_r:NetworkManager_etc_rw_t:s0\"");
         DebianGuestConversionTest.Golden.check("convert/net-styles/networkmanager-plan.txt", g.plan());
     }
@@ -285,7 +290,7 @@ class NetworkStylesConversionTest {
                 IPADDR=192.0.2.10
                 PREFIX=24
                 GATEWAY=192.0.2.1
-                """.formatted(MAC0.toUpperCase(java.util.Locale.ROOT));
+                """.formatted(MAC0.toUpperCase(Locale.ROOT));
         g.file("etc/sysconfig/network-scripts/ifcfg-ens192", ifcfg, 0644, 0, 0, NET_LABEL);
         g.file("etc/sysconfig/network-scripts/ifcfg-lo", "DEVICE=lo\nIPADDR=127.0.0.1\nONBOOT=yes\n", 0644, 0, 0,
                 NET_LABEL);
@@ -294,7 +299,7 @@ class NetworkStylesConversionTest {
 
         c.assertClean();
         assertPinned(c, "ens192", MAC0, ETC_LABEL);
-        assertKept(g, c, "/etc/sysconfig/network-scripts/ifcfg-ens192", ifcfg,
+        assertKept(c, "/etc/sysconfig/network-scripts/ifcfg-ens192", ifcfg,
                 "regular 0644 0:0\nsecurity.selinux = \"system_u:object_r:net_conf_t:s0\"");
         DebianGuestConversionTest.Golden.check("convert/net-styles/ifcfg-plan.txt", g.plan());
     }
@@ -329,9 +334,9 @@ class NetworkStylesConversionTest {
         assertPinned(c, "ens192", MAC0, "");
         assertThat(c.list("/etc/systemd/network")).containsExactlyInAnyOrder("10-ens192.network",
                 "90-vmware.network", "10-jv2v-ens192.link");
-        assertKept(g, c, "/etc/systemd/network/10-ens192.network", byName,
+        assertKept(c, "/etc/systemd/network/10-ens192.network", byName,
                 "regular 0644 0:0\nsecurity.selinux = \"system_u:object_r:net_conf_t:s0\"");
-        assertKept(g, c, "/etc/systemd/network/90-vmware.network",
+        assertKept(c, "/etc/systemd/network/90-vmware.network",
                 byDriver.replace("Driver=vmxnet3 e1000e", "Driver=virtio_net"),
                 "regular 0640 0:101\nsecurity.selinux = \"system_u:object_r:net_conf_t:s0\"");
         DebianGuestConversionTest.Golden.check("convert/net-styles/networkd-plan.txt", g.plan());
@@ -374,16 +379,16 @@ class NetworkStylesConversionTest {
         assertThat(c.cat("/etc/network/interfaces")).isEqualTo(interfaces);
         DebianGuestConversionTest.Golden.check("convert/net-styles/two-nics-plan.txt", g.plan());
 
-        java.nio.file.Path xml = c.out().resolve("two-nics.xml");
-        String x = java.nio.file.Files.readString(xml);
+        Path xml = c.out().resolve("two-nics.xml");
+        String x = Files.readString(xml);
         assertThat(x).containsSubsequence("<mac address='" + MAC1 + "'/>", "<model type='virtio'/>",
                 "<mac address='" + MAC0 + "'/>", "<model type='virtio'/>");
         Tools.require("virt-xml-validate");
         Tools.run("virt-xml-validate", xml.toString(), "domain");
 
-        java.nio.file.Path qemuOut = java.nio.file.Files.createDirectories(dir.resolve("qemu"));
-        org.jv2v.testing.Jv2vRun.ok("-i", "vmx", g.build().toString(), "-o", "qemu", "-os", qemuOut.toString());
-        String sh = java.nio.file.Files.readString(qemuOut.resolve("two-nics.sh"));
+        Path qemuOut = Files.createDirectories(dir.resolve("qemu"));
+        Jv2vRun.ok("-i", "vmx", g.build().toString(), "-o", "qemu", "-os", qemuOut.toString());
+        String sh = Files.readString(qemuOut.resolve("two-nics.sh"));
         assertThat(sh).containsSubsequence("virtio-net-pci,netdev=net0,mac=" + MAC1,
                 "virtio-net-pci,netdev=net1,mac=" + MAC0);
     }
