@@ -342,6 +342,40 @@ class NetworkStylesConversionTest {
         DebianGuestConversionTest.Golden.check("convert/net-styles/networkd-plan.txt", g.plan());
     }
 
+    /**
+     * networkd's Name= takes shell patterns: {@code Name=ens1*} matched ens192 on VMware but would
+     * match neither enp1s0 (libvirt) nor ens3 (QEMU's pc machine), so ens192 is kept for the NIC in
+     * slot 192; the NIC in slot 224 does not match it and is left alone, and {@code Name=en*}
+     * matches every name the NIC may have on KVM: nothing to keep for it.
+     */
+    @Test
+    void networkdNamePatternKeepsTheVmwareNamesItMatches() throws Exception {
+        MiniGuest g = new MiniGuest(dir, "networkd-glob", MiniGuest.Kind.DEBIAN12).nic(0, MAC1, 224)
+                .nic(1, MAC0, 192);
+        String pattern = "[Match]\nName=ens1*\n\n[Network]\nAddress=192.0.2.10/24\n";
+        String any = "[Match]\nName=en*\n\n[Network]\nDHCP=yes\n";
+        g.file("etc/systemd/network/10-lan.network", pattern);
+        g.file("etc/systemd/network/99-any.network", any);
+
+        MiniGuest.Converted c = g.convert();
+
+        c.assertClean();
+        assertPinned(c, "ens192", MAC0, "");
+        assertThat(c.list("/etc/systemd/network")).containsExactlyInAnyOrder("10-lan.network", "99-any.network",
+                "10-jv2v-ens192.link");
+        assertThat(c.cat("/etc/systemd/network/10-lan.network")).isEqualTo(pattern);
+        DebianGuestConversionTest.Golden.check("convert/net-styles/networkd-glob-plan.txt", g.plan());
+    }
+
+    @Test
+    void globsReadAsFnmatchDoes() {
+        assertThat(NicPins.globRegex("ens1*").matcher("ens192").matches()).isTrue();
+        assertThat(NicPins.globRegex("ens1*").matcher("ens224").matches()).isFalse();
+        assertThat(NicPins.globRegex("ens[12]9?").matcher("ens192").matches()).isTrue();
+        assertThat(NicPins.globRegex("ens[!1]*").matcher("ens192").matches()).isFalse();
+        assertThat(NicPins.globRegex("en.*").matcher("ens192").matches()).as("a dot is a dot").isFalse();
+    }
+
     // ------------------------------------------------------------------ two NICs
 
     /**
