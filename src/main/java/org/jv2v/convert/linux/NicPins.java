@@ -65,7 +65,14 @@ final class NicPins {
         List<NetworkConfigs.IfaceRef> globs = new ArrayList<>();
         for (NetworkConfigs.IfaceRef u : uses) {
             if (u.renamedByConfig()) {
-                notes.add(u.name() + ": " + u.describe() + " names it by its MAC itself; nothing to do");
+                boolean known = u.mac().isEmpty() || nics.stream().anyMatch(n -> n.mac().isPresent()
+                        && n.mac().get().equalsIgnoreCase(u.mac().get()));
+                if (known) {
+                    notes.add(u.name() + ": " + u.describe() + " names it by its MAC itself; nothing to do");
+                } else {
+                    warnings.add(u.name() + ": " + u.describe() + " names the NIC with MAC " + u.mac().get()
+                            + ", which no NIC of this VM has: that configuration will not apply");
+                }
                 continue;
             }
             if (isGlob(u.name())) {

@@ -206,6 +206,17 @@ class NetworkStylesConversionTest {
                       set-name: ens192
                       addresses: [192.0.2.10/24]
                 """.formatted(MAC0);
+        // a NIC this VM does not have (a stale file from a template): said, not acted on
+        String stale = """
+                network:
+                  version: 2
+                  ethernets:
+                    old0:
+                      match:
+                        macaddress: "00:50:56:00:de:ad"
+                      set-name: old0
+                      dhcp4: true
+                """;
         // any vmxnet3 NIC gets DHCP: on KVM it is a virtio-net NIC
         String byDriver = """
                 network:
@@ -218,11 +229,14 @@ class NetworkStylesConversionTest {
                 """;
         g.file("etc/netplan/01-ens192.yaml", setName, 0600, 0, 0, NET_LABEL);
         g.file("etc/netplan/02-dhcp.yaml", byDriver, 0640, 0, 4, NET_LABEL);
+        g.file("etc/netplan/03-old.yaml", stale, 0600, 0, 0, NET_LABEL);
 
         MiniGuest.Converted c = g.convert();
 
         c.assertClean();
         assertNoPins(c);
+        assertThat(c.run().stderr()).contains("old0: /etc/netplan/03-old.yaml line 4 (netplan, dhcp) names the NIC "
+                + "with MAC 00:50:56:00:de:ad, which no NIC of this VM has");
         assertKept(c, "/etc/netplan/01-ens192.yaml", setName,
                 "regular 0600 0:0\nsecurity.selinux = \"system_u:object_r:net_conf_t:s0\"");
         assertKept(c, "/etc/netplan/02-dhcp.yaml", byDriver.replace("driver: vmxnet3", "driver: virtio_net"),
