@@ -382,6 +382,16 @@ class NetworkStylesConversionTest {
     }
 
     @Test
+    void olderKeyfilesWriteTheMacAsDecimalBytes() {
+        String keyfile = "[connection]\nid=x\ntype=802-3-ethernet\ninterface-name=ens192\n\n[802-3-ethernet]\n"
+                + "mac-address=0;80;86;138;1;146;\n";
+        assertThat(NetworkConfigs.nmKeyfile("/x", keyfile)).singleElement()
+                .satisfies(r -> assertThat(r.mac()).contains(MAC0));
+        assertThat(NetworkConfigs.keyfileMac("0;80;86;138;1;300;")).as("not bytes: left as it is, then ignored")
+                .isEqualTo("0;80;86;138;1;300;");
+    }
+
+    @Test
     void globsReadAsFnmatchDoes() {
         assertThat(NicPins.globRegex("ens1*").matcher("ens192").matches()).isTrue();
         assertThat(NicPins.globRegex("ens1*").matcher("ens224").matches()).isFalse();
