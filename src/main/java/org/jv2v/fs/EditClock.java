@@ -12,8 +12,7 @@ import java.time.ZoneOffset;
  * converted, which is what a file's times mean. Where {@code SOURCE_DATE_EPOCH} is set (the
  * reproducible-builds convention: seconds since 1970), that time instead, and new inodes'
  * generation numbers from a sequence seeded by it, so that two conversions of the same source
- * write byte-identical ext disks. (XFS takes the time too; a new inode chunk's generation stays
- * random there.)
+ * write byte-identical disks (ext and XFS).
  */
 public final class EditClock {
     /** 9999-12-31T23:59:59Z: beyond what ext4 (2446) and XFS (2486) store, and any real build date. */
