@@ -40,7 +40,7 @@ t_ref=$(run sh -c "debugfs -w -f - '$work/ref.img' >/dev/null 2>&1 <<CMDS
 rm /boot/initrd.img
 write $work/new-initrd /boot/initrd.img
 CMDS")
-t_jv=$(run "$JAVA_HOME/bin/java" -cp "$cp" FsEditBench ext rewrite "$work/jv.img" /boot/initrd.img "$work/new-initrd")
+t_jv=$(run "$JAVA_HOME/bin/java" -cp "$cp" FsEditBench rewrite "$work/jv.img" /boot/initrd.img "$work/new-initrd")
 check "$work/ref.img"; check "$work/jv.img"
 cmp <(debugfs -R "cat /boot/initrd.img" "$work/jv.img" 2>/dev/null) "$work/new-initrd"
 printf 'replace a %d MiB file: debugfs -w %.2f s, jv2v %.2f s: jv2v is %sx faster\n' "$((initrd_mb + 2))" \
@@ -49,7 +49,7 @@ printf 'replace a %d MiB file: debugfs -w %.2f s, jv2v %.2f s: jv2v is %sx faste
 cp "$work/fs.img" "$work/ref.img"; cp "$work/fs.img" "$work/jv.img"
 for i in $(seq 0 $((files - 1))); do echo "write $work/small /etc/many/f$i"; done > "$work/create.cmds"
 t_ref=$(run sh -c "debugfs -w -f '$work/create.cmds' '$work/ref.img' >/dev/null 2>&1")
-t_jv=$(run "$JAVA_HOME/bin/java" -cp "$cp" FsEditBench ext create "$work/jv.img" /etc/many "$work/small" "$files")
+t_jv=$(run "$JAVA_HOME/bin/java" -cp "$cp" FsEditBench create "$work/jv.img" /etc/many "$work/small" "$files")
 check "$work/ref.img"; check "$work/jv.img"
 printf 'create %d files in an indexed directory: debugfs -w %.2f s, jv2v %.2f s: jv2v is %sx faster\n' "$files" \
     "$t_ref" "$t_jv" "$(ratio "$t_ref" "$t_jv")"

@@ -61,7 +61,7 @@ report() { # what jv2v guestfish kernel
 
 cp "$work/fs.img" "$work/gf.img"; cp "$work/fs.img" "$work/jv.img"; cp "$work/fs.img" "$work/k.img"; sync
 t_gf=$(run guestfish -a "$work/gf.img" -m /dev/sda upload "$work/new-initrd" /boot/initrd.img)
-t_jv=$(run "$JAVA_HOME/bin/java" -cp "$cp" FsEditBench xfs rewrite "$work/jv.img" /boot/initrd.img "$work/new-initrd")
+t_jv=$(run "$JAVA_HOME/bin/java" -cp "$cp" FsEditBench rewrite "$work/jv.img" /boot/initrd.img "$work/new-initrd")
 t_k=0
 if [ "$root" = yes ]; then
     t_k=$(run sh -c "mount -o loop,nouuid '$work/k.img' '$work/mnt' && cp '$work/new-initrd' '$work/mnt/boot/initrd.img' && umount '$work/mnt'")
@@ -73,7 +73,7 @@ report "replace a $((initrd_mb + 2)) MiB file" "$t_jv" "$t_gf" "$t_k"
 cp "$work/fs.img" "$work/gf.img"; cp "$work/fs.img" "$work/jv.img"; cp "$work/fs.img" "$work/k.img"; sync
 for i in $(seq 0 $((files - 1))); do echo "upload $work/small /etc/many/f$i"; done > "$work/create.gf"
 t_gf=$(run guestfish -a "$work/gf.img" -m /dev/sda -f "$work/create.gf")
-t_jv=$(run "$JAVA_HOME/bin/java" -cp "$cp" FsEditBench xfs create "$work/jv.img" /etc/many "$work/small" "$files")
+t_jv=$(run "$JAVA_HOME/bin/java" -cp "$cp" FsEditBench create "$work/jv.img" /etc/many "$work/small" "$files")
 if [ "$root" = yes ]; then
     t_k=$(run sh -c "mount -o loop,nouuid '$work/k.img' '$work/mnt' && for i in \$(seq 0 $((files - 1))); do cp '$work/small' '$work/mnt/etc/many/f'\$i; done && umount '$work/mnt'")
     check "$work/k.img"

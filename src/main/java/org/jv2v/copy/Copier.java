@@ -484,6 +484,25 @@ public final class Copier {
         return first;
     }
 
+    /**
+     * Reads {@code [from, to)} of {@code dev} through {@code buf} into {@code crc}; returns whether
+     * every byte was zero, given {@code zeroSoFar} (once false, pieces are no longer tested).
+     */
+    private static boolean readSum(BlockDevice dev, long from, long to, ByteBuffer buf, CRC32C crc, boolean zeroSoFar)
+            throws IOException {
+        boolean zero = zeroSoFar;
+        for (long off = from; off < to; ) {
+            int n = (int) Math.min(buf.capacity(), to - off);
+            ByteBuffer piece = buf.clear().limit(n);
+            dev.read(piece, off);
+            piece.flip();
+            zero = zero && Zeros.isZero(piece);
+            crc.update(piece);
+            off += n;
+        }
+        return zero;
+    }
+
     private static void updateZeros(CRC32C crc, long n) {
         while (n > 0) {
             int k = (int) Math.min(n, 1 << 20);
@@ -760,15 +779,7 @@ public final class Copier {
             long pos = start;
             for (long[] r : data) {
                 updateZeros(crc, r[0] - pos);
-                for (long off = r[0]; off < r[1]; ) {
-                    int n = (int) Math.min(buf.capacity(), r[1] - off);
-                    ByteBuffer piece = buf.clear().limit(n);
-                    src.read(piece, off);
-                    piece.flip();
-                    zero = zero && Zeros.isZero(piece);
-                    crc.update(piece);
-                    off += n;
-                }
+                zero = readSum(src, r[0], r[1], buf, crc, zero);
                 pos = r[1];
             }
             updateZeros(crc, start + len - pos);
@@ -785,16 +796,7 @@ public final class Copier {
             return;
         }
         CRC32C crc = new CRC32C();
-        boolean zero = true;
-        for (long off = start; off < start + len; ) {
-            int n = (int) Math.min(buf.capacity(), start + len - off);
-            ByteBuffer piece = buf.clear().limit(n);
-            copy.read(piece, off);
-            piece.flip();
-            zero = zero && Zeros.isZero(piece);
-            crc.update(piece);
-            off += n;
-        }
+        boolean zero = readSum(copy, start, start + len, buf, crc, true);
         boolean ok = wantZero ? zero : (int) crc.getValue() == wantCrc;
         if (!ok) {
             throw new VerificationException(dst + ": verification failed: bytes " + start + " to " + (start + len)

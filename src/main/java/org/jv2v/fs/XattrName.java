@@ -13,26 +13,20 @@ import java.util.Optional;
 public record XattrName(Namespace namespace, byte[] name) {
     /** The namespaces the filesystem editors store for new files. */
     public enum Namespace {
-        USER("user."),
-        TRUSTED("trusted."),
-        SECURITY("security.");
+        USER, TRUSTED, SECURITY;
 
-        private final String prefix;
-
-        Namespace(String prefix) {
-            this.prefix = prefix;
-        }
-
+        /** "user.", "trusted.", "security.". */
         public String prefix() {
-            return prefix;
+            return name().toLowerCase(java.util.Locale.ROOT) + ".";
         }
     }
 
     /** The name split after its namespace prefix; empty when it has none of {@link Namespace}'s. */
     public static Optional<XattrName> parse(String fullName) {
         for (Namespace ns : Namespace.values()) {
-            if (fullName.startsWith(ns.prefix)) {
-                return Optional.of(new XattrName(ns, fullName.substring(ns.prefix.length())
+            String prefix = ns.prefix();
+            if (fullName.startsWith(prefix)) {
+                return Optional.of(new XattrName(ns, fullName.substring(prefix.length())
                         .getBytes(StandardCharsets.UTF_8)));
             }
         }

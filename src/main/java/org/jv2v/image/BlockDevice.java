@@ -35,6 +35,18 @@ public interface BlockDevice extends Closeable {
     /** A short name for messages: usually the file's path and its format. */
     String describe();
 
+    /**
+     * The check every access makes first: {@code [offset, offset + length)} must lie within
+     * {@link #size()}, else an {@link IllegalArgumentException} naming the device.
+     */
+    default void checkAccess(long offset, long length) {
+        long size = size();
+        if (offset < 0 || length < 0 || offset > size || length > size - offset) {
+            throw new IllegalArgumentException(describe() + ": access [" + offset + ", +" + length
+                    + ") outside size " + size);
+        }
+    }
+
     default boolean isWritable() {
         return false;
     }

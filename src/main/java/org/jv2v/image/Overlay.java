@@ -191,7 +191,7 @@ public final class Overlay implements BlockDevice {
     @Override
     public void read(ByteBuffer dst, long offset) throws IOException {
         int len = dst.remaining();
-        check(offset, len);
+        checkAccess(offset, len);
         lock.readLock().lock();
         try {
             ensureOpen();
@@ -247,7 +247,7 @@ public final class Overlay implements BlockDevice {
     @Override
     public void write(ByteBuffer src, long offset) throws IOException {
         int len = src.remaining();
-        check(offset, len);
+        checkAccess(offset, len);
         lock.writeLock().lock();
         try {
             ensureOpen();
@@ -305,7 +305,7 @@ public final class Overlay implements BlockDevice {
 
     @Override
     public void writeZeroes(long offset, long length) throws IOException {
-        check(offset, length);
+        checkAccess(offset, length);
         lock.writeLock().lock();
         try {
             ensureOpen();
@@ -330,7 +330,7 @@ public final class Overlay implements BlockDevice {
 
     @Override
     public List<Extent> blockStatus(long offset, long length) throws IOException {
-        check(offset, 0);
+        checkAccess(offset, 0);
         long end = Math.min(size, offset + length);
         if (end <= offset) {
             throw new IllegalArgumentException(describe() + ": block status of an empty range at " + offset);
@@ -386,13 +386,6 @@ public final class Overlay implements BlockDevice {
     private void ensureOpen() throws IOException {
         if (closed) {
             throw new IOException(describe() + ": overlay is closed");
-        }
-    }
-
-    private void check(long offset, long len) {
-        if (offset < 0 || len < 0 || offset > size || len > size - offset) {
-            throw new IllegalArgumentException(describe() + ": access [" + offset + ", +" + len
-                    + ") outside size " + size);
         }
     }
 }

@@ -41,14 +41,14 @@ public final class SliceDevice implements BlockDevice {
 
     @Override
     public void read(ByteBuffer dst, long offset) throws IOException {
-        check(offset, dst.remaining());
+        checkAccess(offset, dst.remaining());
         base.read(dst, start + offset);
     }
 
     @Override
     public List<Extent> blockStatus(long offset, long len) throws IOException {
         long end = Math.min(length, offset + len);
-        check(offset, end - offset);
+        checkAccess(offset, end - offset);
         List<Extent> out = new ArrayList<>();
         for (Extent e : base.blockStatus(start + offset, end - offset)) {
             long s = Math.max(e.offset(), start + offset) - start;
@@ -72,13 +72,13 @@ public final class SliceDevice implements BlockDevice {
 
     @Override
     public void write(ByteBuffer src, long offset) throws IOException {
-        check(offset, src.remaining());
+        checkAccess(offset, src.remaining());
         base.write(src, start + offset);
     }
 
     @Override
     public void writeZeroes(long offset, long len) throws IOException {
-        check(offset, len);
+        checkAccess(offset, len);
         base.writeZeroes(start + offset, len);
     }
 
@@ -90,11 +90,5 @@ public final class SliceDevice implements BlockDevice {
     @Override
     public void close() {
         // the base belongs to whoever opened it
-    }
-
-    private void check(long offset, long len) {
-        if (offset < 0 || len < 0 || offset > length || len > length - offset) {
-            throw new IllegalArgumentException(name + ": access [" + offset + ", +" + len + ") outside size " + length);
-        }
     }
 }

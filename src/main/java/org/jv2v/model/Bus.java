@@ -31,4 +31,15 @@ public enum Bus {
             case VIRTIO_BLK -> 1;
         };
     }
+
+    /** Where virt-v2v puts a disk on this bus when it orders a guest's disks: SCSI, NVMe, SATA, IDE, then the rest. */
+    public int diskOrder() {
+        return switch (this) {
+            case SCSI -> 0;
+            case NVME -> 1;
+            case SATA -> 2;
+            case IDE -> 3;
+            default -> 4;
+        };
+    }
 }

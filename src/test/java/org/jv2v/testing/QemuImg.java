@@ -33,7 +33,11 @@ public final class QemuImg {
         Tools.run(cmd.toArray(String[]::new));
     }
 
-    /** Runs qemu-io commands ("write -P 0x41 0 64k", "write -z 1M 64k") on {@code file} in one process. */
+    /**
+     * Runs qemu-io commands ("write -P 0x41 0 64k", "write -z 1M 64k") on {@code file} in one
+     * process, failing the test if it exits non-zero or reports a failed command (which older
+     * qemu-io does with exit status 0).
+     */
     public static void io(Path file, String format, List<String> commands) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of("qemu-io", "-f", format));
         for (String c : commands) {
@@ -41,7 +45,10 @@ public final class QemuImg {
             cmd.add(c);
         }
         cmd.add(file.toString());
-        Tools.run(cmd.toArray(String[]::new));
+        Run.Result r = Tools.run(cmd.toArray(String[]::new));
+        if (r.all().contains("failed") || r.all().contains("error")) {
+            throw new AssertionError("qemu-io reported a failure: " + r.all());
+        }
     }
 
     /** True when qemu-img compare says the two images hold the same bytes. */

@@ -492,15 +492,8 @@ public final class BtrfsFileSystem implements FileSystem {
     }
 
     private static FileKind fileType(int ft) {
-        return switch (ft) {
-            case 2 -> FileKind.DIRECTORY;
-            case 3 -> FileKind.CHAR_DEVICE;
-            case 4 -> FileKind.BLOCK_DEVICE;
-            case 5 -> FileKind.FIFO;
-            case 6 -> FileKind.SOCKET;
-            case 7 -> FileKind.SYMLINK;
-            default -> FileKind.REGULAR;
-        };
+        FileKind k = FileKind.ofDirEntryType(ft);
+        return k == null ? FileKind.REGULAR : k;
     }
 
     @Override

@@ -872,16 +872,10 @@ public final class ExtFileSystem implements FileSystem {
             if (e.name.equals(".") || e.name.equals("..")) {
                 continue;
             }
-            FileKind k = switch (e.fileType) {
-                case 1 -> FileKind.REGULAR;
-                case 2 -> FileKind.DIRECTORY;
-                case 3 -> FileKind.CHAR_DEVICE;
-                case 4 -> FileKind.BLOCK_DEVICE;
-                case 5 -> FileKind.FIFO;
-                case 6 -> FileKind.SOCKET;
-                case 7 -> FileKind.SYMLINK;
-                default -> stat(inode(e.inode)).kind(); // no filetype feature: ask the inode
-            };
+            FileKind k = FileKind.ofDirEntryType(e.fileType);
+            if (k == null) {
+                k = stat(inode(e.inode)).kind(); // no filetype feature: ask the inode
+            }
             out.add(new DirEntry(e.name, e.inode, k));
         }
         return out;

@@ -687,7 +687,23 @@ final class DirEdit {
         if (leafHdr + 8L * (hashes.size() + 1) + 2L * bests.length + 4 > blkSize) {
             return false;
         }
-        long dablk = (long) db * fsbPerBlk;
+        Placed placed = putInDataBlock((long) db * fsbPerBlk, fresh, ent, need);
+        bests[db] = placed.bestFree();
+        insertSorted(hashes, DaHash.hash(ent.name()) & 0xffffffffL, address(db, placed.offset()));
+        lb = block(leafDablk, DA3_CRC);
+        writeLeaf1(lb, hashes, bests);
+        dirtyBlock(leafDablk);
+        return true;
+    }
+
+    /** Where {@link #putInDataBlock} put an entry, and the block's largest free space after it. */
+    private record Placed(int offset, int bestFree) {}
+
+    /**
+     * Writes {@code ent} ({@code need} bytes) into the data block at {@code dablk}, a new one when
+     * {@code fresh}, in the first space big enough, which its best free size promised.
+     */
+    private Placed putInDataBlock(long dablk, boolean fresh, Ent ent, int need) throws IOException {
         ByteBuffer b;
         TreeMap<Integer, Ent> data;
         if (fresh) {
@@ -699,16 +715,13 @@ final class DirEdit {
         }
         int off = findSpace(data, need, blkSize);
         if (off < 0) {
-            throw v.corrupt(field(), blockOffset(dablk), "best free size " + bests[db] + " but no room for " + need);
+            throw v.corrupt(field(), blockOffset(dablk), "best free size says there is room for " + need
+                    + " bytes, there is not");
         }
         data.put(off, ent);
-        bests[db] = writeData(b, blkSize, data);
+        int best = writeData(b, blkSize, data);
         dirtyBlock(dablk);
-        insertSorted(hashes, DaHash.hash(ent.name()) & 0xffffffffL, address(db, off));
-        lb = block(leafDablk, DA3_CRC);
-        writeLeaf1(lb, hashes, bests);
-        dirtyBlock(leafDablk);
-        return true;
+        return new Placed(off, best);
     }
 
     /** A new, empty data block at {@code dablk}; the directory's size grows to cover it. */
@@ -815,24 +828,8 @@ final class DirEdit {
         }
         long k = db / maxBests;
         int i = (int) (db % maxBests);
-        long dablk = db * fsbPerBlk;
-        ByteBuffer b;
-        TreeMap<Integer, Ent> data;
-        if (fresh) {
-            b = newDataBlock(dablk);
-            data = new TreeMap<>();
-        } else {
-            b = block(dablk, DIR3_CRC);
-            data = parseData(b, blkSize, blockOffset(dablk));
-        }
-        int off = findSpace(data, need, blkSize);
-        if (off < 0) {
-            throw v.corrupt(field(), blockOffset(dablk), "best free size says there is room for " + need
-                    + " bytes, there is not");
-        }
-        data.put(off, ent);
-        int best = writeData(b, blkSize, data);
-        dirtyBlock(dablk);
+        Placed placed = putInDataBlock(db * fsbPerBlk, fresh, ent, need);
+        int best = placed.bestFree();
         // the free index entry
         ByteBuffer fb;
         if (k >= freeBlocks) {
@@ -853,7 +850,7 @@ final class DirEdit {
         fb.putShort(freeHdr + i * 2, (short) best);
         setFreeHeader(fb, k * maxBests, Math.max(nvalid, i + 1), nused);
         dirtyBlock(freeDablk + k * fsbPerBlk);
-        insertHash(DaHash.hash(ent.name()) & 0xffffffffL, address(db, off));
+        insertHash(DaHash.hash(ent.name()) & 0xffffffffL, address(db, placed.offset()));
     }
 
     /** One step down a da-btree: the node block and the index taken in it. */

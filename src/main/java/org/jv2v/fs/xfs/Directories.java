@@ -30,16 +30,7 @@ final class Directories {
     /** One raw entry: the name's bytes, the inode, the ftype (0 when the filesystem does not record it). */
     record Entry(byte[] name, long ino, int ftype) {
         FileKind kind() {
-            return switch (ftype) {
-                case 1 -> FileKind.REGULAR;
-                case 2 -> FileKind.DIRECTORY;
-                case 3 -> FileKind.CHAR_DEVICE;
-                case 4 -> FileKind.BLOCK_DEVICE;
-                case 5 -> FileKind.FIFO;
-                case 6 -> FileKind.SOCKET;
-                case 7 -> FileKind.SYMLINK;
-                default -> null;
-            };
+            return FileKind.ofDirEntryType(ftype);
         }
 
         boolean isDotOrDotDot() {

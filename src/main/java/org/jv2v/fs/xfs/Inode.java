@@ -58,6 +58,25 @@ record Inode(
      * number came from (a directory entry, the superblock), for the error when it is out of range.
      */
     static Inode read(Volume v, long ino, String referrer, long referrerOffset) throws IOException {
+        Location at = locate(v, ino, referrer, referrerOffset);
+        String field = "inode " + ino;
+        ByteBuffer block = v.metaBlock(at.blockOffset(), field);
+        ByteBuffer b = block.slice(at.index() * v.sb.inodeSize(), v.sb.inodeSize());
+        return parse(v, ino, at.offset(v), b, field);
+    }
+
+    /** Where an inode lies: the device offset of its block and its index among the block's inodes. */
+    record Location(long blockOffset, int index) {
+        long offset(Volume v) {
+            return blockOffset + (long) index * v.sb.inodeSize();
+        }
+    }
+
+    /**
+     * Finds inode {@code ino} from its number (AG, block in the AG, index in the block), checked
+     * against the geometry; {@code referrer} and {@code referrerOffset} name where the number came from.
+     */
+    static Location locate(Volume v, long ino, String referrer, long referrerOffset) {
         Superblock sb = v.sb;
         int inoBits = sb.agBlkLog() + sb.inopbLog();
         long agno = ino >>> inoBits;
@@ -68,12 +87,7 @@ record Inode(
             throw v.corrupt(referrer, referrerOffset, "inode " + ino + " (AG " + agno + " block " + agbno
                     + ") is outside the filesystem");
         }
-        long blockOff = v.agBlockOffset(agno, agbno);
-        long offset = blockOff + (long) index * sb.inodeSize();
-        String field = "inode " + ino;
-        ByteBuffer block = v.metaBlock(blockOff, field);
-        ByteBuffer b = block.slice(index * sb.inodeSize(), sb.inodeSize());
-        return parse(v, ino, offset, b, field);
+        return new Location(v.agBlockOffset(agno, agbno), index);
     }
 
     static Inode parse(Volume v, long ino, long offset, ByteBuffer b, String field) {

@@ -57,17 +57,7 @@ final class InodeEdit {
 
     /** Byte offset of inode {@code ino} on the device, checked against the geometry. */
     static long offsetOf(Volume v, long ino) {
-        Superblock sb = v.sb;
-        int inoBits = sb.agBlkLog() + sb.inopbLog();
-        long agno = ino >>> inoBits;
-        long agino = ino & ((1L << inoBits) - 1);
-        long agbno = agino >>> sb.inopbLog();
-        int index = (int) (agino & ((1L << sb.inopbLog()) - 1));
-        if (ino <= 0 || agno >= sb.agCount() || agbno >= sb.agBlocks() || agbno == 0) {
-            throw v.corrupt("inode number", 0, "inode " + ino + " (AG " + agno + " block " + agbno
-                    + ") is outside the filesystem");
-        }
-        return v.agBlockOffset(agno, agbno) + (long) index * sb.inodeSize();
+        return Inode.locate(v, ino, "inode number", 0).offset(v);
     }
 
     static int crcOffset(Volume v) {

@@ -60,7 +60,7 @@ abstract sealed class Qcow2Device implements BlockDevice permits Qcow2ReadDevice
     @Override
     public void read(ByteBuffer dst, long offset) throws IOException {
         int len = dst.remaining();
-        checkRange(offset, len);
+        checkAccess(offset, len);
         if (len == 0) {
             return;
         }
@@ -74,7 +74,7 @@ abstract sealed class Qcow2Device implements BlockDevice permits Qcow2ReadDevice
     @Override
     public List<Extent> blockStatus(long offset, long length) throws IOException {
         long end = offset + Math.min(length, size() - Math.min(offset, size()));
-        checkRange(offset, end - offset);
+        checkAccess(offset, end - offset);
         List<Extent> out = new ArrayList<>();
         if (end == offset) {
             return out;
@@ -83,13 +83,6 @@ abstract sealed class Qcow2Device implements BlockDevice permits Qcow2ReadDevice
         walk(offset, end, run, STATUS_CLUSTERS_PER_CALL);
         run.flush();
         return out;
-    }
-
-    void checkRange(long offset, long len) {
-        if (offset < 0 || len < 0 || offset > size() || len > size() - offset) {
-            throw new IllegalArgumentException(describe() + ": access [" + offset + ", +" + len
-                    + ") outside size " + size());
-        }
     }
 
     /** The file's current size. */

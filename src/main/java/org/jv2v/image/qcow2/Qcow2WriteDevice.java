@@ -642,7 +642,7 @@ final class Qcow2WriteDevice extends Qcow2Device {
     @Override
     public void write(ByteBuffer src, long offset) throws IOException {
         int len = src.remaining();
-        checkRange(offset, len);
+        checkAccess(offset, len);
         if (len == 0) {
             return;
         }
@@ -658,7 +658,7 @@ final class Qcow2WriteDevice extends Qcow2Device {
 
     @Override
     public void writeZeroes(long offset, long length) throws IOException {
-        checkRange(offset, length);
+        checkAccess(offset, length);
         if (length == 0) {
             return;
         }

@@ -48,7 +48,7 @@ final class RawDevice implements BlockDevice {
 
     @Override
     public void read(ByteBuffer dst, long offset) throws IOException {
-        check(offset, dst.remaining());
+        checkAccess(offset, dst.remaining());
         long pos = offset;
         while (dst.hasRemaining()) {
             int n = channel.read(dst, pos);
@@ -62,7 +62,7 @@ final class RawDevice implements BlockDevice {
 
     @Override
     public List<Extent> blockStatus(long offset, long length) throws IOException {
-        check(offset, 0);
+        checkAccess(offset, 0);
         long len = Math.min(length, size - offset);
         if (len <= 0) {
             throw new IllegalArgumentException(describe() + ": block status of an empty range at " + offset);
@@ -85,7 +85,7 @@ final class RawDevice implements BlockDevice {
         if (!writable) {
             throw new IOException(describe() + ": device is read-only");
         }
-        check(offset, src.remaining());
+        checkAccess(offset, src.remaining());
         // Walk the buffer in pieces aligned to the file's ZERO_BLOCKs: whole zero blocks become
         // holes (or allocated zeros when preallocated), everything else is written as it comes.
         ByteBuffer buf = src.duplicate();
@@ -130,7 +130,7 @@ final class RawDevice implements BlockDevice {
         if (!writable) {
             throw new IOException(describe() + ": device is read-only");
         }
-        check(offset, length);
+        checkAccess(offset, length);
         if (length == 0) {
             return;
         }
@@ -162,13 +162,6 @@ final class RawDevice implements BlockDevice {
             channel.close();
         } finally {
             sparse.close();
-        }
-    }
-
-    private void check(long offset, long len) {
-        if (offset < 0 || len < 0 || offset > size || len > size - offset) {
-            throw new IllegalArgumentException(describe() + ": access [" + offset + ", +" + len
-                    + ") outside size " + size);
         }
     }
 }

@@ -4,18 +4,17 @@ import org.jv2v.image.BlockDevice;
 import org.jv2v.image.Extent;
 import org.jv2v.image.ExtentList;
 import org.jv2v.image.ExtentType;
+import org.jv2v.image.SectorBitmaps;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The read-only view of one VHD layer (and, for a differencing disk, its parent chain below it).
  * A fixed disk is its file minus the footer; a dynamic or differencing disk maps blocks through
- * the BAT, and each block's sector bitmap says which sectors it holds: a clear bit reads from the
- * parent in a differencing disk and as zeros in a dynamic one.
+ * the BAT, and each block's sector bitmap (most significant bit first) says which sectors it holds:
+ * a clear bit reads from the parent in a differencing disk and as zeros in a dynamic one.
  */
 final class VhdDevice implements BlockDevice {
     static final int SECTOR = 512;
@@ -37,7 +36,7 @@ final class VhdDevice implements BlockDevice {
     private final int bitmapBytes;
     private final int[] bat; // null for a fixed disk
     private final BlockDevice parent; // differencing disks only
-    private final Map<Integer, byte[]> bitmaps;
+    private final SectorBitmaps bitmaps;
 
     VhdDevice(SourceFile file, VhdFooter footer, long size, int blockSize, int bitmapBytes, int[] bat,
               BlockDevice parent) {
@@ -48,13 +47,8 @@ final class VhdDevice implements BlockDevice {
         this.bitmapBytes = bitmapBytes;
         this.bat = bat;
         this.parent = parent;
-        int capacity = Math.max(16, BITMAP_CACHE_BYTES / Math.max(1, bitmapBytes));
-        this.bitmaps = new LinkedHashMap<>(64, 0.75f, true) {
-            @Override
-            protected boolean removeEldestEntry(Map.Entry<Integer, byte[]> eldest) {
-                return size() > capacity;
-            }
-        };
+        this.bitmaps = new SectorBitmaps(blockSize, SECTOR, SectorBitmaps.BitOrder.MSB_FIRST,
+                Math.max(16, BITMAP_CACHE_BYTES / Math.max(1, bitmapBytes)));
     }
 
     VhdFooter footer() {
@@ -73,7 +67,7 @@ final class VhdDevice implements BlockDevice {
 
     @Override
     public void read(ByteBuffer dst, long offset) throws IOException {
-        checkRange(offset, dst.remaining());
+        checkAccess(offset, dst.remaining());
         if (bat == null) {
             file.readData(dst, offset);
             return;
@@ -89,21 +83,14 @@ final class VhdDevice implements BlockDevice {
                 readBelow(part, pos);
             } else {
                 long data = Integer.toUnsignedLong(entry) * SECTOR + bitmapBytes;
-                byte[] bitmap = bitmap(block, entry);
-                long p = within;
-                long end = within + n;
-                while (p < end) {
-                    int sector = (int) (p / SECTOR);
-                    boolean present = isSet(bitmap, sector);
-                    long runEnd = Math.min(end, runEnd(bitmap, sector, present, end));
-                    ByteBuffer run = part.slice((int) (p - within), (int) (runEnd - p));
+                bitmaps.forEachRun(bitmap(block, entry), within, within + n, (from, to, present) -> {
+                    ByteBuffer run = part.slice((int) (from - within), (int) (to - from));
                     if (present) {
-                        file.readData(run, data + p);
+                        file.readData(run, data + from);
                     } else {
-                        readBelow(run, block * (long) blockSize + p);
+                        readBelow(run, block * (long) blockSize + from);
                     }
-                    p = runEnd;
-                }
+                });
             }
             dst.position(dst.position() + n);
             pos += n;
@@ -125,7 +112,7 @@ final class VhdDevice implements BlockDevice {
     @Override
     public List<Extent> blockStatus(long offset, long length) throws IOException {
         long end = Math.min(size, offset + length);
-        checkRange(offset, end - offset);
+        checkAccess(offset, end - offset);
         ExtentList out = new ExtentList();
         if (bat == null) {
             out.add(offset, end - offset, ExtentType.DATA);
@@ -141,20 +128,13 @@ final class VhdDevice implements BlockDevice {
             if (entry == UNALLOCATED) {
                 out.addStatusOf(parent, pos, blockEnd);
             } else {
-                byte[] bitmap = bitmap(block, entry);
-                long p = pos - blockStart;
-                long limit = blockEnd - blockStart;
-                while (p < limit) {
-                    int sector = (int) (p / SECTOR);
-                    boolean present = isSet(bitmap, sector);
-                    long runEnd = Math.min(limit, runEnd(bitmap, sector, present, limit));
+                bitmaps.forEachRun(bitmap(block, entry), pos - blockStart, blockEnd - blockStart, (from, to, present) -> {
                     if (present) {
-                        out.add(blockStart + p, runEnd - p, ExtentType.DATA);
+                        out.add(blockStart + from, to - from, ExtentType.DATA);
                     } else {
-                        out.addStatusOf(parent, blockStart + p, blockStart + runEnd);
+                        out.addStatusOf(parent, blockStart + from, blockStart + to);
                     }
-                    p = runEnd;
-                }
+                });
             }
             pos = blockEnd;
         }
@@ -162,49 +142,11 @@ final class VhdDevice implements BlockDevice {
     }
 
     private byte[] bitmap(int block, int entry) throws IOException {
-        synchronized (bitmaps) {
-            byte[] b = bitmaps.get(block);
-            if (b != null) {
-                return b;
-            }
-        }
-        ByteBuffer buf = ByteBuffer.allocate(bitmapBytes);
-        file.readData(buf, Integer.toUnsignedLong(entry) * SECTOR);
-        byte[] b = buf.array();
-        synchronized (bitmaps) {
-            bitmaps.put(block, b);
-        }
-        return b;
-    }
-
-    /** The end (within the block) of the run of sectors from {@code sector} sharing its bit. */
-    private long runEnd(byte[] bitmap, int sector, boolean present, long limit) {
-        int s = sector + 1;
-        int sectors = blockSize / SECTOR;
-        byte same = present ? (byte) 0xff : 0;
-        while (s < sectors && (long) s * SECTOR < limit) {
-            if ((s & 7) == 0 && s + 8 <= sectors && bitmap[s >>> 3] == same) {
-                s += 8; // a whole byte of the same bit
-                continue;
-            }
-            if (isSet(bitmap, s) != present) {
-                break;
-            }
-            s++;
-        }
-        return (long) s * SECTOR;
-    }
-
-    /** VHD sector bitmaps are big-endian: sector 0 is the most significant bit of byte 0. */
-    private static boolean isSet(byte[] bitmap, int sector) {
-        return (bitmap[sector >>> 3] & (0x80 >>> (sector & 7))) != 0;
-    }
-
-    private void checkRange(long offset, long len) {
-        if (offset < 0 || len < 0 || offset > size || len > size - offset) {
-            throw new IllegalArgumentException(describe() + ": access [" + offset + ", +" + len
-                    + ") outside size " + size);
-        }
+        return bitmaps.get(block, () -> {
+            ByteBuffer buf = ByteBuffer.allocate(bitmapBytes);
+            file.readData(buf, Integer.toUnsignedLong(entry) * SECTOR);
+            return buf.array();
+        });
     }
 
     @Override

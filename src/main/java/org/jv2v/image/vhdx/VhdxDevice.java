@@ -4,12 +4,11 @@ import org.jv2v.image.BlockDevice;
 import org.jv2v.image.Extent;
 import org.jv2v.image.ExtentList;
 import org.jv2v.image.ExtentType;
+import org.jv2v.image.SectorBitmaps;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 
 /**
@@ -45,7 +44,7 @@ final class VhdxDevice implements BlockDevice {
     private final BlockDevice parent;
     private final boolean differencing;
     private final UUID dataWriteGuid;
-    private final Map<Long, byte[]> bitmaps;
+    private final SectorBitmaps bitmaps;
 
     VhdxDevice(VhdxFile file, String subformat, long size, long blockSize, int logicalSector, long chunkRatio,
                VhdxBat bat, boolean differencing, BlockDevice parent, UUID dataWriteGuid) {
@@ -60,13 +59,8 @@ final class VhdxDevice implements BlockDevice {
         this.parent = parent;
         this.dataWriteGuid = dataWriteGuid;
         int bitmapBytes = (int) (blockSize / logicalSector / 8);
-        int capacity = Math.max(16, BITMAP_CACHE_BYTES / bitmapBytes);
-        this.bitmaps = new LinkedHashMap<>(64, 0.75f, true) {
-            @Override
-            protected boolean removeEldestEntry(Map.Entry<Long, byte[]> eldest) {
-                return size() > capacity;
-            }
-        };
+        this.bitmaps = new SectorBitmaps(blockSize, logicalSector, SectorBitmaps.BitOrder.LSB_FIRST,
+                Math.max(16, BITMAP_CACHE_BYTES / bitmapBytes));
     }
 
     /** The data write GUID of this file's header: what a child's parent_linkage must name. */
@@ -90,7 +84,7 @@ final class VhdxDevice implements BlockDevice {
 
     @Override
     public void read(ByteBuffer dst, long offset) throws IOException {
-        checkRange(offset, dst.remaining());
+        checkAccess(offset, dst.remaining());
         long pos = offset;
         while (dst.hasRemaining()) {
             long block = pos / blockSize;
@@ -109,44 +103,20 @@ final class VhdxDevice implements BlockDevice {
                     }
                 }
                 case VhdxBat.PAYLOAD_PARTIALLY_PRESENT -> {
-                    byte[] bitmap = bitmap(block);
-                    long p = within;
-                    long end = within + n;
-                    while (p < end) {
-                        int sector = (int) (p / logicalSector);
-                        boolean present = isSet(bitmap, sector);
-                        long runEnd = Math.min(end, runEnd(bitmap, sector, present, end));
-                        ByteBuffer run = part.slice((int) (p - within), (int) (runEnd - p));
+                    bitmaps.forEachRun(bitmap(block), within, within + n, (from, to, present) -> {
+                        ByteBuffer run = part.slice((int) (from - within), (int) (to - from));
                         if (present) {
-                            file.readData(run, VhdxBat.fileOffset(entry) + p);
+                            file.readData(run, VhdxBat.fileOffset(entry) + from);
                         } else {
-                            readParent(run, blockStart + p);
+                            readParent(run, blockStart + from);
                         }
-                        p = runEnd;
-                    }
+                    });
                 }
                 default -> zero(part); // ZERO, UNDEFINED, UNMAPPED: validated while opening
             }
             dst.position(dst.position() + n);
             pos += n;
         }
-    }
-
-    /** The end (within the block) of the run of sectors from {@code sector} sharing its bit. */
-    private long runEnd(byte[] bitmap, int sector, boolean present, long limit) {
-        int s = sector + 1;
-        int sectors = (int) (blockSize / logicalSector);
-        while (s < sectors && (long) s * logicalSector < limit) {
-            if ((s & 7) == 0 && s + 8 <= sectors && bitmap[s >>> 3] == (present ? (byte) 0xff : 0)) {
-                s += 8;
-                continue;
-            }
-            if (isSet(bitmap, s) != present) {
-                break;
-            }
-            s++;
-        }
-        return (long) s * logicalSector;
     }
 
     private void readParent(ByteBuffer dst, long offset) throws IOException {
@@ -168,7 +138,7 @@ final class VhdxDevice implements BlockDevice {
     @Override
     public List<Extent> blockStatus(long offset, long length) throws IOException {
         long end = Math.min(size, offset + length);
-        checkRange(offset, end - offset);
+        checkAccess(offset, end - offset);
         ExtentList out = new ExtentList();
         long pos = offset;
         int blocks = 0;
@@ -188,20 +158,13 @@ final class VhdxDevice implements BlockDevice {
                     }
                 }
                 case VhdxBat.PAYLOAD_PARTIALLY_PRESENT -> {
-                    byte[] bitmap = bitmap(block);
-                    long p = pos - blockStart;
-                    long limit = blockEnd - blockStart;
-                    while (p < limit) {
-                        int sector = (int) (p / logicalSector);
-                        boolean present = isSet(bitmap, sector);
-                        long runEnd = Math.min(limit, runEnd(bitmap, sector, present, limit));
+                    bitmaps.forEachRun(bitmap(block), pos - blockStart, blockEnd - blockStart, (from, to, present) -> {
                         if (present) {
-                            out.add(blockStart + p, runEnd - p, ExtentType.DATA);
+                            out.add(blockStart + from, to - from, ExtentType.DATA);
                         } else {
-                            out.addStatusOf(parent, blockStart + p, blockStart + runEnd);
+                            out.addStatusOf(parent, blockStart + from, blockStart + to);
                         }
-                        p = runEnd;
-                    }
+                    });
                 }
                 default -> out.add(pos, blockEnd - pos, differencing ? ExtentType.ZERO : ExtentType.UNALLOCATED);
             }
@@ -210,36 +173,16 @@ final class VhdxDevice implements BlockDevice {
         return out.toList();
     }
 
-    /** The bits of payload block {@code block} in its chunk's sector bitmap block. */
+    /** The bits of payload block {@code block} in its chunk's sector bitmap block (least significant bit first). */
     private byte[] bitmap(long block) throws IOException {
-        synchronized (bitmaps) {
-            byte[] b = bitmaps.get(block);
-            if (b != null) {
-                return b;
-            }
-        }
-        long chunk = block / chunkRatio;
-        long sbEntry = bat.get(chunk * (chunkRatio + 1) + chunkRatio);
-        int bytes = (int) (blockSize / logicalSector / 8);
-        ByteBuffer buf = ByteBuffer.allocate(bytes);
-        file.readData(buf, VhdxBat.fileOffset(sbEntry) + (block % chunkRatio) * bytes);
-        byte[] b = buf.array();
-        synchronized (bitmaps) {
-            bitmaps.put(block, b);
-        }
-        return b;
-    }
-
-    /** VHDX sector bitmaps are little-endian: sector 0 is bit 0 of byte 0. */
-    private static boolean isSet(byte[] bitmap, int sector) {
-        return (bitmap[sector >>> 3] & (1 << (sector & 7))) != 0;
-    }
-
-    private void checkRange(long offset, long len) {
-        if (offset < 0 || len < 0 || offset > size || len > size - offset) {
-            throw new IllegalArgumentException(describe() + ": access [" + offset + ", +" + len
-                    + ") outside size " + size);
-        }
+        return bitmaps.get(block, () -> {
+            long chunk = block / chunkRatio;
+            long sbEntry = bat.get(chunk * (chunkRatio + 1) + chunkRatio);
+            int bytes = (int) (blockSize / logicalSector / 8);
+            ByteBuffer buf = ByteBuffer.allocate(bytes);
+            file.readData(buf, VhdxBat.fileOffset(sbEntry) + (block % chunkRatio) * bytes);
+            return buf.array();
+        });
     }
 
     @Override

@@ -51,12 +51,6 @@ final class VmdkDevice implements BlockDevice {
         return name;
     }
 
-    private void check(long offset, long length) {
-        if (offset < 0 || length < 0 || offset > size || length > size - offset) {
-            throw new IllegalArgumentException(name + ": access [" + offset + ", +" + length + ") outside size " + size);
-        }
-    }
-
     private int extentAt(long offset) {
         int i = Arrays.binarySearch(starts, offset);
         return i >= 0 ? i : -i - 2;
@@ -64,7 +58,7 @@ final class VmdkDevice implements BlockDevice {
 
     @Override
     public void read(ByteBuffer dst, long offset) throws IOException {
-        check(offset, dst.remaining());
+        checkAccess(offset, dst.remaining());
         long pos = offset;
         int i = extentAt(pos);
         while (dst.hasRemaining()) {
@@ -104,7 +98,7 @@ final class VmdkDevice implements BlockDevice {
     @Override
     public List<Extent> blockStatus(long offset, long length) throws IOException {
         long end = Math.min(size, offset + Math.max(0, length));
-        check(offset, end - offset);
+        checkAccess(offset, end - offset);
         List<Extent> own = new ArrayList<>();
         if (end == offset) {
             return own;

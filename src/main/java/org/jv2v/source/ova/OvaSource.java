@@ -425,22 +425,12 @@ public final class OvaSource {
                     format.isEmpty() ? Optional.empty() : Optional.of(format), capacity));
         }
         // jv2v's disk order (SCSI, NVMe, SATA, IDE, then controller and unit); ties keep the OVF's order
-        disks.sort(Comparator.comparingInt((SourceDisk d) -> d.slot().map(s -> busOrder(s.bus())).orElse(9))
+        disks.sort(Comparator.comparingInt((SourceDisk d) -> d.slot().map(s -> s.bus().diskOrder()).orElse(9))
                 .thenComparingInt(d -> d.slot().map(DeviceSlot::controller).orElse(0))
                 .thenComparingInt(d -> d.slot().map(DeviceSlot::unit).orElse(0)));
         for (int k = 0; k < disks.size(); k++) {
             b.disks.add(disks.get(k).withId(k));
         }
-    }
-
-    static int busOrder(Bus bus) {
-        return switch (bus) {
-            case SCSI -> 0;
-            case NVME -> 1;
-            case SATA -> 2;
-            case IDE -> 3;
-            default -> 4;
-        };
     }
 
     /**

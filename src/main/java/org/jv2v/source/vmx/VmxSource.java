@@ -338,7 +338,7 @@ public final class VmxSource {
                 warnAt(ns + ".deviceType", ns + ": unknown deviceType '" + type + "': ignored");
             }
         }
-        disks.sort(Comparator.comparing((SourceDisk d) -> diskBusOrder(d.slot().get().bus()))
+        disks.sort(Comparator.comparing((SourceDisk d) -> d.slot().get().bus().diskOrder())
                 .thenComparingInt(d -> d.slot().get().controller()).thenComparingInt(d -> d.slot().get().unit()));
         for (int i = 0; i < disks.size(); i++) {
             b.disks.add(disks.get(i).withId(i));
@@ -346,17 +346,6 @@ public final class VmxSource {
         cdroms.sort(Comparator.comparing((RemovableMedia r) -> mediaBusOrder(r.slot().get().bus()))
                 .thenComparing(r -> r.slot().get()));
         b.removables.addAll(cdroms);
-    }
-
-    /** virt-v2v's disk order: SCSI, NVMe, SATA, IDE. */
-    static int diskBusOrder(Bus bus) {
-        return switch (bus) {
-            case SCSI -> 0;
-            case NVME -> 1;
-            case SATA -> 2;
-            case IDE -> 3;
-            default -> 4;
-        };
     }
 
     /** CD-ROMs: IDE first (virt-v2v lists those), then SATA, then SCSI. */

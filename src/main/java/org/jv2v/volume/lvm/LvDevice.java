@@ -75,7 +75,7 @@ final class LvDevice implements BlockDevice {
 
     @Override
     public void read(ByteBuffer dst, long offset) throws IOException {
-        check(offset, dst.remaining());
+        checkAccess(offset, dst.remaining());
         int limit = dst.limit();
         try {
             while (dst.hasRemaining()) {
@@ -106,7 +106,7 @@ final class LvDevice implements BlockDevice {
 
     @Override
     public void write(ByteBuffer src, long offset) throws IOException {
-        check(offset, src.remaining());
+        checkAccess(offset, src.remaining());
         if (!isWritable()) {
             throw new IOException(name + ": read-only");
         }
@@ -137,7 +137,7 @@ final class LvDevice implements BlockDevice {
     @Override
     public List<Extent> blockStatus(long offset, long length) throws IOException {
         long end = Math.min(size, offset + length);
-        check(offset, end - offset);
+        checkAccess(offset, end - offset);
         Piece p = locate(offset);
         long n = Math.min(end - offset, p.length);
         List<Extent> out = new ArrayList<>();
@@ -153,7 +153,7 @@ final class LvDevice implements BlockDevice {
 
     /** The pieces of the physical volumes that hold {@code [offset, offset + length)}, in LV order. */
     List<Placement> place(long offset, long length) {
-        check(offset, length);
+        checkAccess(offset, length);
         List<Placement> out = new ArrayList<>();
         for (long end = offset + length; offset < end; ) {
             Piece p = locate(offset);
@@ -172,11 +172,5 @@ final class LvDevice implements BlockDevice {
     @Override
     public void close() {
         // the physical volumes belong to whoever opened them
-    }
-
-    private void check(long offset, long len) {
-        if (offset < 0 || len < 0 || offset > size || len > size - offset) {
-            throw new IllegalArgumentException(name + ": access [" + offset + ", +" + len + ") outside size " + size);
-        }
     }
 }

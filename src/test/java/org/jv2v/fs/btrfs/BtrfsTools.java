@@ -1,16 +1,12 @@
 package org.jv2v.fs.btrfs;
 
-import org.jv2v.fs.ByteRange;
 import org.jv2v.testing.Run;
 import org.jv2v.testing.Tools;
 
 import java.io.IOException;
 import java.io.RandomAccessFile;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -95,35 +91,6 @@ final class BtrfsTools {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while copying " + img, e);
-        }
-        return copy;
-    }
-
-    /**
-     * A copy of {@code img} with every byte outside {@code used} zeroed: a new sparse file of the
-     * same size into which only the used ranges are copied (as a copier skipping unused blocks does).
-     */
-    static Path zeroUnused(Path img, Path copy, List<ByteRange> used) throws IOException {
-        Files.deleteIfExists(copy);
-        try (FileChannel in = FileChannel.open(img, StandardOpenOption.READ);
-             FileChannel out = FileChannel.open(copy, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-            ByteBuffer buf = ByteBuffer.allocate(1 << 20);
-            for (ByteRange r : used) {
-                for (long p = r.offset(); p < r.end(); ) {
-                    buf.clear().limit((int) Math.min(buf.capacity(), r.end() - p));
-                    int n = in.read(buf, p);
-                    if (n <= 0) {
-                        throw new IOException(img + ": short read at " + p);
-                    }
-                    buf.flip();
-                    while (buf.hasRemaining()) {
-                        p += out.write(buf, p);
-                    }
-                }
-            }
-            if (out.size() < in.size()) {
-                out.write(ByteBuffer.wrap(new byte[1]), in.size() - 1); // the last byte: zero, and the size
-            }
         }
         return copy;
     }

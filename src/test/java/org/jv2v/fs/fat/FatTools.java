@@ -1,14 +1,11 @@
 package org.jv2v.fs.fat;
 
-import org.jv2v.fs.ByteRange;
 import org.jv2v.testing.Run;
 import org.jv2v.testing.Tools;
 
 import java.io.IOException;
-import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -72,27 +69,5 @@ final class FatTools {
             throw new AssertionError("fsck.fat -n " + img + " exited " + r.exitCode() + ":\n" + r.stdout() + r.stderr());
         }
         return r.stdout() + r.stderr();
-    }
-
-    /** A copy of {@code img} with every byte outside {@code used} zeroed (and returned). */
-    static Path zeroUnused(Path img, Path copy, List<ByteRange> used) throws IOException {
-        Files.copy(img, copy, StandardCopyOption.REPLACE_EXISTING);
-        byte[] zeros = new byte[1 << 16];
-        try (RandomAccessFile f = new RandomAccessFile(copy.toFile(), "rw")) {
-            long pos = 0;
-            for (ByteRange r : used) {
-                zero(f, pos, r.offset(), zeros);
-                pos = r.end();
-            }
-            zero(f, pos, f.length(), zeros);
-        }
-        return copy;
-    }
-
-    private static void zero(RandomAccessFile f, long from, long to, byte[] zeros) throws IOException {
-        f.seek(from);
-        for (long p = from; p < to; p += zeros.length) {
-            f.write(zeros, 0, (int) Math.min(zeros.length, to - p));
-        }
     }
 }

@@ -7,6 +7,7 @@ import org.jv2v.fs.ByteRange;
 import org.jv2v.fs.DirEntry;
 import org.jv2v.fs.FileKind;
 import org.jv2v.fs.FileStat;
+import org.jv2v.testing.FileBytes;
 import org.jv2v.testing.FileDevice;
 import org.jv2v.testing.Run;
 import org.jv2v.testing.Tools;
@@ -171,7 +172,7 @@ class XfsKernelImageTest {
                 assertThat(fs.space().freeBytes()).isEqualTo(Long.parseLong(XfsTools.field(XfsTools.db(d.image,
                         "sb 0", "p fdblocks"), "fdblocks")) * d.blockSize);
             }
-            Path copy = XfsTools.copyOnlyUsed(d.image, used, dir.resolve(d.name + "-used.img"));
+            Path copy = FileBytes.copyOnly(d.image, used, dir.resolve(d.name + "-used.img"));
             XfsTools.assertRepairClean(copy);
             try (FileDevice dev = FileDevice.open(copy); XfsFileSystem fs = XfsFileSystem.open(dev)) {
                 checkAll(fs, d);

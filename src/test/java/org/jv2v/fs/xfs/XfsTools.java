@@ -1,16 +1,11 @@
 package org.jv2v.fs.xfs;
 
-import org.jv2v.fs.ByteRange;
 import org.jv2v.testing.Run;
 import org.jv2v.testing.Tools;
 
-import java.io.IOException;
 import java.io.RandomAccessFile;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -106,29 +101,5 @@ final class XfsTools {
                     Long.parseLong(m.group(4))});
         }
         return list;
-    }
-
-    /** A copy of {@code image} holding only {@code used}: every other byte reads as zero (a hole). */
-    static Path copyOnlyUsed(Path image, List<ByteRange> used, Path copy) throws IOException {
-        try (FileChannel in = FileChannel.open(image, StandardOpenOption.READ);
-             FileChannel out = FileChannel.open(copy, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-            ByteBuffer buf = ByteBuffer.allocate(1 << 20);
-            for (ByteRange r : used) {
-                for (long p = r.offset(); p < r.end(); ) {
-                    buf.clear().limit((int) Math.min(buf.capacity(), r.end() - p));
-                    int n = in.read(buf, p);
-                    assertThat(n).isPositive();
-                    buf.flip();
-                    while (buf.hasRemaining()) {
-                        p += out.write(buf, p);
-                    }
-                }
-            }
-            out.truncate(in.size());
-            if (out.size() < in.size()) {
-                out.write(ByteBuffer.allocate(1), in.size() - 1);
-            }
-        }
-        return copy;
     }
 }

@@ -3,6 +3,7 @@ package org.jv2v.fs.xfs;
 import org.jv2v.fs.ByteRange;
 import org.jv2v.fs.FileKind;
 import org.jv2v.fs.FileSystem;
+import org.jv2v.testing.FileBytes;
 import org.jv2v.testing.FileDevice;
 import org.jv2v.testing.Run;
 import org.junit.jupiter.api.io.TempDir;
@@ -60,14 +61,14 @@ class XfsUsedRangesTest {
             assertThat(usedBytes).as("mostly empty filesystem").isLessThan(fsBytes / 3);
         }
 
-        Path copy = XfsTools.copyOnlyUsed(image, used, dir.resolve("copy.img"));
+        Path copy = FileBytes.copyOnly(image, used, dir.resolve("copy.img"));
         XfsTools.assertRepairClean(copy);
         try (FileDevice dev = FileDevice.open(copy); XfsFileSystem fs = XfsFileSystem.open(dev)) {
             assertSameContent(fs, tree);
         }
 
         // the oracle can fail: zeroing one used block (the root inode's) is caught by xfs_repair
-        Path broken = XfsTools.copyOnlyUsed(image, used, dir.resolve("broken.img"));
+        Path broken = FileBytes.copyOnly(image, used, dir.resolve("broken.img"));
         long rootOffset;
         try (FileDevice dev = FileDevice.open(image); XfsFileSystem fs = XfsFileSystem.open(dev)) {
             rootOffset = fs.inode(fs.stat("/").inode()).offset();

@@ -3,6 +3,7 @@ package org.jv2v.image.qcow2;
 import org.jv2v.image.BlockDevice;
 import org.jv2v.image.Extent;
 import org.jv2v.image.ExtentType;
+import org.jv2v.testing.QemuImg;
 import org.jv2v.testing.Run;
 import org.jv2v.testing.Tools;
 import tools.jackson.databind.JsonNode;
@@ -34,15 +35,7 @@ final class Qemu {
 
     /** Runs qemu-io commands (e.g. "write -P 0xaa 0 64k", "write -z 1M 64k") on a qcow2 image. */
     static void io(Path image, String... commands) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>(List.of("qemu-io", "-f", "qcow2"));
-        for (String c : commands) {
-            cmd.add("-c");
-            cmd.add(c);
-        }
-        cmd.add(image.toString());
-        Tools.require("qemu-io");
-        Run.Result r = Run.checked(cmd);
-        assertThat(r.all()).as("qemu-io output").doesNotContain("error", "failed");
+        QemuImg.io(image, "qcow2", List.of(commands));
     }
 
     /** The image as qemu-img reads it, converted to a raw file beside it. */

@@ -6,6 +6,7 @@ import org.jv2v.image.OpenedImage;
 import org.jv2v.image.PathGuard;
 import org.jv2v.testing.Checksums;
 import org.jv2v.testing.DeviceChecks;
+import org.jv2v.testing.FileBytes;
 import org.jv2v.testing.Tools;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -61,7 +62,7 @@ class VhdBadInputTest {
     }
 
     private static void poke(Path file, long offset, byte[] bytes) throws Exception {
-        VhdTestFiles.writeAt(file, offset, bytes);
+        FileBytes.write(file, offset, bytes);
     }
 
     @Test

@@ -5,6 +5,7 @@ import org.jv2v.image.ExtentType;
 import org.jv2v.image.OpenedImage;
 import org.jv2v.testing.Checksums;
 import org.jv2v.testing.DeviceChecks;
+import org.jv2v.testing.FileBytes;
 import org.jv2v.testing.Tools;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -168,7 +169,7 @@ class VhdDifferencingTest {
         Path child = dir.resolve("child.vhd");
         // geometry and size from the 8M image, parent id and locators naming base.vhd
         new VhdTestFiles.DiffBuilder(big).parentId(java.util.Arrays.copyOfRange(
-                        VhdTestFiles.readAt(base, 0, 512), 0x44, 0x54))
+                        FileBytes.read(base, 0, 512), 0x44, 0x54))
                 .locators(".\\base.vhd", null, null).write(7 << 20, 4096, 0x44).build(child);
         try (OpenedImage image = VhdFormatTest.open(child)) {
             assertThat(image.device().size()).isGreaterThan(image.backing().orElseThrow().device().size());

@@ -8,6 +8,7 @@ import org.jv2v.image.OpenedImage;
 import org.jv2v.image.PathGuard;
 import org.jv2v.testing.Checksums;
 import org.jv2v.testing.DeviceChecks;
+import org.jv2v.testing.FileBytes;
 import org.jv2v.testing.Tools;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -103,8 +104,8 @@ class VhdFormatTest {
         Tools.run("qemu-img", "create", "-q", "-f", "vpc", img.toString(), "6M");
         Tools.run("qemu-io", "-f", "vpc", "-c", "write -P 0x5a 2M 64k", img.toString());
         long bat = VhdTestFiles.batOffset(img);
-        long bitmap = (java.nio.ByteBuffer.wrap(VhdTestFiles.readAt(img, bat + 4, 4)).getInt() & 0xffffffffL) * 512;
-        VhdTestFiles.writeAt(img, bitmap, new byte[] {0, 0x0f}); // sectors 0-11 of block 1 not present (bits are MSB first)
+        long bitmap = (java.nio.ByteBuffer.wrap(FileBytes.read(img, bat + 4, 4)).getInt() & 0xffffffffL) * 512;
+        FileBytes.write(img, bitmap, new byte[] {0, 0x0f}); // sectors 0-11 of block 1 not present (bits are MSB first)
         Path libvhdi = DeviceChecks.libvhdiRaw(List.of(img), dir.resolve("libvhdi.raw"));
         try (OpenedImage image = open(img)) {
             DeviceChecks.assertSameBytes(image.device(), libvhdi);
@@ -139,7 +140,7 @@ class VhdFormatTest {
         Tools.run("qemu-img", "create", "-q", "-f", "vpc", img.toString(), "10000k");
         boolean maxChs = creator.equals("qemu-maxchs");
         String app = maxChs ? "qemu" : creator;
-        java.nio.ByteBuffer footer = java.nio.ByteBuffer.wrap(VhdTestFiles.readAt(img, 0, 512));
+        java.nio.ByteBuffer footer = java.nio.ByteBuffer.wrap(FileBytes.read(img, 0, 512));
         long geometry = 512L * (footer.getShort(0x38) & 0xffff) * (footer.get(0x3a) & 0xff) * (footer.get(0x3b) & 0xff);
         long current = geometry - 7 * 512; // a current size that differs from the geometry
         VhdTestFiles.editFooter(img, f -> {

@@ -1,12 +1,12 @@
 package org.jv2v.image.vhd;
 
+import org.jv2v.testing.FileBytes;
+
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeMap;
@@ -33,24 +33,7 @@ final class VhdTestFiles {
         return ~sum;
     }
 
-    static byte[] readAt(Path file, long offset, int length) throws IOException {
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            ByteBuffer b = ByteBuffer.allocate(length);
-            while (b.hasRemaining() && ch.read(b, offset + b.position()) > 0) {
-                // keep reading
-            }
-            return b.array();
-        }
-    }
 
-    static void writeAt(Path file, long offset, byte[] bytes) throws IOException {
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
-            ByteBuffer b = ByteBuffer.wrap(bytes);
-            while (b.hasRemaining()) {
-                ch.write(b, offset + b.position());
-            }
-        }
-    }
 
     static long size(Path file) throws IOException {
         return java.nio.file.Files.size(file);
@@ -63,32 +46,32 @@ final class VhdTestFiles {
     static void editFooter(Path file, Consumer<ByteBuffer> edit) throws IOException {
         long end = size(file) - SECTOR;
         List<Long> at = new ArrayList<>(List.of(end));
-        if (new String(readAt(file, 0, 8), StandardCharsets.ISO_8859_1).equals("conectix")) {
+        if (new String(FileBytes.read(file, 0, 8), StandardCharsets.ISO_8859_1).equals("conectix")) {
             at.add(0L);
         }
         for (long off : at) {
-            byte[] f = readAt(file, off, SECTOR);
+            byte[] f = FileBytes.read(file, off, SECTOR);
             edit.accept(ByteBuffer.wrap(f));
             ByteBuffer.wrap(f).putInt(0x40, checksum(f, 0x40));
-            writeAt(file, off, f);
+            FileBytes.write(file, off, f);
         }
     }
 
     /** Edits the dynamic header (its offset named by the end footer) and re-checksums it. */
     static void editDynamicHeader(Path file, Consumer<ByteBuffer> edit) throws IOException {
         long at = dynamicHeaderOffset(file);
-        byte[] h = readAt(file, at, 1024);
+        byte[] h = FileBytes.read(file, at, 1024);
         edit.accept(ByteBuffer.wrap(h));
         ByteBuffer.wrap(h).putInt(0x24, checksum(h, 0x24));
-        writeAt(file, at, h);
+        FileBytes.write(file, at, h);
     }
 
     static long dynamicHeaderOffset(Path file) throws IOException {
-        return ByteBuffer.wrap(readAt(file, size(file) - SECTOR, SECTOR)).getLong(0x10);
+        return ByteBuffer.wrap(FileBytes.read(file, size(file) - SECTOR, SECTOR)).getLong(0x10);
     }
 
     static long batOffset(Path file) throws IOException {
-        return ByteBuffer.wrap(readAt(file, dynamicHeaderOffset(file), 1024)).getLong(0x10);
+        return ByteBuffer.wrap(FileBytes.read(file, dynamicHeaderOffset(file), 1024)).getLong(0x10);
     }
 
     /**
@@ -109,7 +92,7 @@ final class VhdTestFiles {
 
         DiffBuilder(Path parent) throws IOException {
             this.parent = parent;
-            byte[] footer = readAt(parent, size(parent) - SECTOR, SECTOR);
+            byte[] footer = FileBytes.read(parent, size(parent) - SECTOR, SECTOR);
             this.parentId = java.util.Arrays.copyOfRange(footer, 0x44, 0x54);
         }
 
@@ -148,7 +131,7 @@ final class VhdTestFiles {
         }
 
         void build(Path child) throws IOException {
-            byte[] pf = readAt(parent, size(parent) - SECTOR, SECTOR);
+            byte[] pf = FileBytes.read(parent, size(parent) - SECTOR, SECTOR);
             ByteBuffer pfb = ByteBuffer.wrap(pf);
             long size = pfb.getLong(0x30);
             int entries = (int) ((size + blockSize - 1) / blockSize);
@@ -231,19 +214,19 @@ final class VhdTestFiles {
             }
             java.nio.file.Files.deleteIfExists(child);
             java.nio.file.Files.createFile(child);
-            writeAt(child, 0, footer);
-            writeAt(child, 512, header);
-            writeAt(child, batAt, batBytes.array());
+            FileBytes.write(child, 0, footer);
+            FileBytes.write(child, 512, header);
+            FileBytes.write(child, batAt, batBytes.array());
             if (rel != null) {
-                writeAt(child, relAt, rel);
+                FileBytes.write(child, relAt, rel);
             }
             if (abs != null) {
-                writeAt(child, absAt, abs);
+                FileBytes.write(child, absAt, abs);
             }
             for (var b : blocks.entrySet()) {
-                writeAt(child, Integer.toUnsignedLong(bat[b.getKey()]) * SECTOR, b.getValue());
+                FileBytes.write(child, Integer.toUnsignedLong(bat[b.getKey()]) * SECTOR, b.getValue());
             }
-            writeAt(child, footerAt, footer);
+            FileBytes.write(child, footerAt, footer);
         }
 
         private static void locator(ByteBuffer h, int slot, int code, int length, long at) {

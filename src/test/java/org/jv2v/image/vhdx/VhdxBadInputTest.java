@@ -6,6 +6,7 @@ import org.jv2v.image.OpenedImage;
 import org.jv2v.image.PathGuard;
 import org.jv2v.testing.Checksums;
 import org.jv2v.testing.DeviceChecks;
+import org.jv2v.testing.FileBytes;
 import org.jv2v.testing.Tools;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -62,7 +63,7 @@ class VhdxBadInputTest {
     }
 
     private static void poke(Path file, long offset, byte[] bytes) throws Exception {
-        VhdxTestFiles.writeAt(file, offset, bytes);
+        FileBytes.write(file, offset, bytes);
     }
 
     private static byte[] le64(long v) {
@@ -71,7 +72,7 @@ class VhdxBadInputTest {
 
     private static long metadataItem(Path img, String guid) throws Exception {
         long meta = VhdxTestFiles.regionOffset(img, VhdxTestFiles.METADATA_REGION);
-        ByteBuffer t = VhdxTestFiles.le(VhdxTestFiles.readAt(img, meta, 64 * 1024));
+        ByteBuffer t = VhdxTestFiles.le(FileBytes.read(img, meta, 64 * 1024));
         for (int i = 0; i < t.getShort(0x0a); i++) {
             if (VhdxTestFiles.getGuid(t, 0x20 + 32 * i).equals(UUID.fromString(guid))) {
                 return meta + t.getInt(0x20 + 32 * i + 0x10);

@@ -5,6 +5,7 @@ import org.jv2v.image.ExtentType;
 import org.jv2v.image.OpenedImage;
 import org.jv2v.testing.Checksums;
 import org.jv2v.testing.DeviceChecks;
+import org.jv2v.testing.QemuImg;
 import org.jv2v.testing.Tools;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -14,7 +15,6 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -84,10 +84,7 @@ class VhdxDifferencingTest {
     static Path overlay(Path backing, String backingFormat, Path overlay, List<W> writes) throws Exception {
         Tools.run("qemu-img", "create", "-q", "-f", "qcow2", "-b", backing.toString(), "-F", backingFormat,
                 overlay.toString());
-        List<String> cmd = new ArrayList<>(List.of("qemu-io", "-f", "qcow2"));
-        writes.forEach(w -> cmd.addAll(List.of("-c", w.qemuIo())));
-        cmd.add(overlay.toString());
-        Tools.run(cmd.toArray(String[]::new));
+        QemuImg.io(overlay, "qcow2", writes.stream().map(W::qemuIo).toList());
         return overlay;
     }
 

@@ -4,6 +4,7 @@ import org.jv2v.image.ExtentType;
 import org.jv2v.image.OpenedImage;
 import org.jv2v.testing.Checksums;
 import org.jv2v.testing.DeviceChecks;
+import org.jv2v.testing.FileBytes;
 import org.jv2v.testing.Run;
 import org.jv2v.testing.Tools;
 import org.junit.jupiter.api.BeforeEach;
@@ -62,7 +63,7 @@ class VhdxLogTest {
         }
         long newBlock = end;
         long batAt = VhdxTestFiles.regionOffset(img, VhdxTestFiles.BAT_REGION);
-        byte[] batPage = VhdxTestFiles.readAt(img, batAt, 4096);
+        byte[] batPage = FileBytes.read(img, batAt, 4096);
         VhdxTestFiles.le(batPage).putLong(8 * 4, newBlock | 6); // block 4: FULLY_PRESENT at newBlock
         long block1 = VhdxTestFiles.batEntry(img, 1, 4096) & ~0xfffffL;
         long block2 = VhdxTestFiles.batEntry(img, 2, 4096) & ~0xfffffL;

@@ -1,5 +1,7 @@
 package org.jv2v.image.vhdx;
 
+import org.jv2v.testing.FileBytes;
+
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -58,29 +60,12 @@ final class VhdxTestFiles {
         le(b).putInt(at, (int) crc.getValue());
     }
 
-    static byte[] readAt(Path file, long offset, int length) throws IOException {
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            ByteBuffer b = ByteBuffer.allocate(length);
-            while (b.hasRemaining() && ch.read(b, offset + b.position()) > 0) {
-                // keep reading
-            }
-            return b.array();
-        }
-    }
 
-    static void writeAt(Path file, long offset, byte[] bytes) throws IOException {
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.CREATE)) {
-            ByteBuffer b = ByteBuffer.wrap(bytes);
-            while (b.hasRemaining()) {
-                ch.write(b, offset + b.position());
-            }
-        }
-    }
 
     /** The offset of the current header: the valid one with the higher sequence number. */
     static long currentHeader(Path file) throws IOException {
-        byte[] h1 = readAt(file, 64 * KIB, 4096);
-        byte[] h2 = readAt(file, 128 * KIB, 4096);
+        byte[] h1 = FileBytes.read(file, 64 * KIB, 4096);
+        byte[] h2 = FileBytes.read(file, 128 * KIB, 4096);
         boolean v1 = headerValid(h1);
         boolean v2 = headerValid(h2);
         if (v1 && (!v2 || le(h1).getLong(8) >= le(h2).getLong(8))) {
@@ -97,7 +82,7 @@ final class VhdxTestFiles {
     }
 
     static UUID dataWriteGuid(Path file) throws IOException {
-        return getGuid(le(readAt(file, currentHeader(file), 4096)), 0x20);
+        return getGuid(le(FileBytes.read(file, currentHeader(file), 4096)), 0x20);
     }
 
     /**
@@ -106,27 +91,27 @@ final class VhdxTestFiles {
      */
     static void updateHeader(Path file, Consumer<ByteBuffer> edit) throws IOException {
         long current = currentHeader(file);
-        byte[] h = readAt(file, current, 4096);
+        byte[] h = FileBytes.read(file, current, 4096);
         ByteBuffer b = le(h);
         b.putLong(8, b.getLong(8) + 1);
         edit.accept(b);
         putCrc(h, 4);
-        writeAt(file, current == 64 * KIB ? 128 * KIB : 64 * KIB, h);
+        FileBytes.write(file, current == 64 * KIB ? 128 * KIB : 64 * KIB, h);
     }
 
     /** Edits both region tables (their entries start at 0x10) and re-checksums them. */
     static void editRegionTables(Path file, Consumer<ByteBuffer> edit) throws IOException {
         for (long at : new long[] {192 * KIB, 256 * KIB}) {
-            byte[] t = readAt(file, at, 64 * KIB);
+            byte[] t = FileBytes.read(file, at, 64 * KIB);
             edit.accept(le(t));
             putCrc(t, 4);
-            writeAt(file, at, t);
+            FileBytes.write(file, at, t);
         }
     }
 
     /** The file offset of a region named in the first region table. */
     static long regionOffset(Path file, UUID region) throws IOException {
-        ByteBuffer t = le(readAt(file, 192 * KIB, 64 * KIB));
+        ByteBuffer t = le(FileBytes.read(file, 192 * KIB, 64 * KIB));
         for (int i = 0; i < t.getInt(8); i++) {
             int e = 0x10 + i * 32;
             if (getGuid(t, e).equals(region)) {
@@ -142,7 +127,7 @@ final class VhdxTestFiles {
     }
 
     static long batEntry(Path file, long block, long chunkRatio) throws IOException {
-        return le(readAt(file, batEntryOffset(file, block, chunkRatio), 8)).getLong(0);
+        return le(FileBytes.read(file, batEntryOffset(file, block, chunkRatio), 8)).getLong(0);
     }
 
     // ---------------------------------------------------------------- the log
@@ -202,10 +187,10 @@ final class VhdxTestFiles {
 
     /** Writes the entries into the file's log and names the log in a new current header. */
     static void writeLog(Path file, UUID logGuid, List<LogEntry> entries) throws IOException {
-        ByteBuffer h = le(readAt(file, currentHeader(file), 4096));
+        ByteBuffer h = le(FileBytes.read(file, currentHeader(file), 4096));
         long logOffset = h.getLong(0x48);
         for (LogEntry e : entries) {
-            writeAt(file, logOffset + e.logPosition(), logEntry(e, logGuid));
+            FileBytes.write(file, logOffset + e.logPosition(), logEntry(e, logGuid));
         }
         updateHeader(file, b -> putGuid(b, 0x30, logGuid));
     }
@@ -337,11 +322,11 @@ final class VhdxTestFiles {
             ByteBuffer ib = le(ident);
             ib.put(0, "vhdxfile".getBytes(StandardCharsets.ISO_8859_1));
             ib.put(8, "jv2v test builder".getBytes(StandardCharsets.UTF_16LE));
-            writeAt(child, 0, ident);
+            FileBytes.write(child, 0, ident);
             // Two valid headers; the second (higher sequence) is current. The first carries another
             // data write GUID, so a reader choosing the wrong one breaks its children's linkage.
-            writeAt(child, 64 * KIB, header(5, UUID.randomUUID(), logAt));
-            writeAt(child, 128 * KIB, header(6, dataWriteGuid, logAt));
+            FileBytes.write(child, 64 * KIB, header(5, UUID.randomUUID(), logAt));
+            FileBytes.write(child, 128 * KIB, header(6, dataWriteGuid, logAt));
             byte[] regions = new byte[64 * KIB];
             ByteBuffer rb = le(regions);
             rb.put(0, "regi".getBytes(StandardCharsets.ISO_8859_1));
@@ -351,21 +336,21 @@ final class VhdxTestFiles {
             putGuid(rb, 0x30, METADATA_REGION);
             rb.putLong(0x40, metaAt).putInt(0x48, MIB).putInt(0x4c, 1);
             putCrc(regions, 4);
-            writeAt(child, 192 * KIB, regions);
-            writeAt(child, 256 * KIB, regions);
-            writeAt(child, logAt, new byte[MIB]);
-            writeAt(child, metaAt, metadata(chunkRatio));
+            FileBytes.write(child, 192 * KIB, regions);
+            FileBytes.write(child, 256 * KIB, regions);
+            FileBytes.write(child, logAt, new byte[MIB]);
+            FileBytes.write(child, metaAt, metadata(chunkRatio));
             ByteBuffer batBytes = ByteBuffer.allocate((int) batLength).order(ByteOrder.LITTLE_ENDIAN);
             for (long e : bat) {
                 batBytes.putLong(e);
             }
-            writeAt(child, batAt, batBytes.array());
+            FileBytes.write(child, batAt, batBytes.array());
             for (var e : blocks.entrySet()) {
                 long entry = bat[(int) (e.getKey() + e.getKey() / chunkRatio)];
-                writeAt(child, entry & ~0xfffffL, e.getValue());
+                FileBytes.write(child, entry & ~0xfffffL, e.getValue());
             }
             for (var e : bitmaps.entrySet()) {
-                writeAt(child, bitmapAt.get(e.getKey()), e.getValue());
+                FileBytes.write(child, bitmapAt.get(e.getKey()), e.getValue());
             }
             try (FileChannel ch = FileChannel.open(child, StandardOpenOption.WRITE)) {
                 if (ch.size() < next) {

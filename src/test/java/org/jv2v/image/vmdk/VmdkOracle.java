@@ -6,6 +6,7 @@ import org.jv2v.image.ExtentType;
 import org.jv2v.image.OpenContext;
 import org.jv2v.image.OpenedImage;
 import org.jv2v.image.PathGuard;
+import org.jv2v.testing.QemuImg;
 import org.jv2v.testing.Run;
 import org.jv2v.testing.Tools;
 import tools.jackson.databind.JsonNode;
@@ -36,17 +37,7 @@ final class VmdkOracle {
 
     /** Runs qemu-io commands ("write -P 0xab 1M 64k") on an image of format {@code fmt}. */
     static void qemuIo(Path image, String fmt, String... commands) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>(List.of("qemu-io", "-f", fmt));
-        for (String c : commands) {
-            cmd.add("-c");
-            cmd.add(c);
-        }
-        cmd.add(image.toString());
-        Tools.require("qemu-io");
-        Run.Result r = Run.checked(cmd);
-        if (r.all().contains("failed") || r.all().contains("error")) {
-            fail("qemu-io reported a failure: " + r.all());
-        }
+        QemuImg.io(image, fmt, List.of(commands));
     }
 
     static OpenedImage open(Path image) throws IOException {
