@@ -3,7 +3,7 @@
 # of data (4 MiB pieces every 8 MiB, alternately random and base64 text, every fourth text piece
 # with 1 MiB of written zeros; holes between), runs alternating, medians compared.
 #
-#   bench/convert.sh [raw-raw] [vmdk-qcow2] [stream-raw]     (default: all three)
+#   bench/convert.sh [raw-raw] [vmdk-qcow2] [stream-raw] [thin]     (default: all four)
 #
 # Cases and goals (issue 3):
 #   raw-raw     jv2v -O raw        vs  cp --sparse=always   goal: ratio <= 1.1
@@ -24,6 +24,10 @@
 # was 18 to 31 throughout, so a process gets a small and varying share of a CPU and wall times
 # swing 2-5x between runs; the CPU-time ratio is the steadier figure). Ratios are jv2v / reference:
 #
+#   2026-12-03 16:40 UTC, load 5.6-6.5, copies on tmpfs, 3 runs each (bench/convert.sh thin)
+#     1 TiB thin qcow2 -> qcow2 vs qemu-img convert                      0.64         0.41       76 MiB
+#     1 TiB thin monolithicSparse VMDK -> qcow2 vs qemu-img convert      0.11         0.11       98 MiB
+#       (before this session's cache and heap changes: 1 TiB thin disks peaked at 216-467 MiB)
 #   2026-12-03 14:30 UTC, quiet machine (load 0.4-1.3), copies on tmpfs, 5 runs each
 #     raw -> raw vs cp --sparse=always                                   1.26         2.18       60 MiB
 #       (rerun, 7 runs, load ~1: 1.06, CPU 1.87: the copy takes 0.5-0.7 s, JVM start is a large share)
@@ -54,7 +58,7 @@ work=${BENCH_DIR:-${TMPDIR:-/var/tmp}/jv2v-bench}
 runs=${RUNS:-5}
 sync_mode=${BENCH_SYNC:-0}
 cases=("$@")
-[ ${#cases[@]} -gt 0 ] || cases=(raw-raw vmdk-qcow2 stream-raw)
+[ ${#cases[@]} -gt 0 ] || cases=(raw-raw vmdk-qcow2 stream-raw thin)
 mkdir -p "$work"
 out=${BENCH_OUT:-}
 if [ -z "$out" ]; then
@@ -98,6 +102,17 @@ make_vmdk() {  # subformat file
   mv "$2.tmp.vmdk" "$2"
 }
 
+make_thin() {
+  [ -f "$work/thin-1t.vmdk" ] && return
+  echo "bench: making $work/thin-1t.qcow2 and .vmdk (1 TiB, 64 KiB of data every 512 MiB) ..." >&2
+  qemu-img create -q -f qcow2 "$work/thin-1t.qcow2" 1T
+  local cmds=() i
+  for i in $(seq 0 2047); do cmds+=(-c "write -P $((i % 250 + 1)) $((i * 512))M 64k"); done
+  qemu-io -f qcow2 "${cmds[@]}" "$work/thin-1t.qcow2" >/dev/null
+  qemu-img convert -f qcow2 -O vmdk "$work/thin-1t.qcow2" "$work/thin-1t.tmp.vmdk"
+  mv "$work/thin-1t.tmp.vmdk" "$work/thin-1t.vmdk"
+}
+
 # time_run OUT CMD... : runs CMD, prints "SECONDS MAXRSS_KB CPU_SECONDS"
 time_run() {
   local out=$1; shift
@@ -134,12 +149,12 @@ bench_case() {
     echo "$name: SKIPPED: jv2v cannot do this conversion yet ($(head -1 "$work/run.err"))"
     return
   fi
-  qemu-img compare -q "$src_raw" "$jout" || { echo "$name: FAILED: jv2v's output differs from the source"; return 1; }
+  qemu-img compare -q "${jargs[-2]}" "$jout" || { echo "$name: FAILED: jv2v's output differs from the source"; return 1; }
   if [ "${jout##*.}" = qcow2 ]; then
     qemu-img check -q "$jout" || { echo "$name: FAILED: qemu-img check on jv2v's output"; return 1; }
   fi
   time_run "$rout" "${ref[@]}" >/dev/null
-  qemu-img compare -q "$src_raw" "$rout"
+  qemu-img compare -q "${jargs[-2]}" "$rout"
 
   local jt=() rt=() jc=() rc=() rss=0 r f
   for i in $(seq 1 "$runs"); do
@@ -185,6 +200,17 @@ for c in "${cases[@]}"; do
         "$out/out-qemu.raw" vmdk -- -O raw "$work/src-v2-stream.vmdk" "$out/out-jv2v.raw" \
         -- qemu-img convert -f vmdk -O raw "$work/src-v2-stream.vmdk" "$out/out-qemu.raw"
       ;;
-    *) echo "bench: unknown case $c (raw-raw, vmdk-qcow2, stream-raw)" >&2; exit 2 ;;
+    thin)
+      # memory whatever the disk size: 1 TiB thin disks with 64 KiB of data every 512 MiB (2048 L2
+      # tables, 2048 grain-table reads), copied to qcow2; jv2v's peak RSS is what this case is for
+      make_thin
+      bench_case "1 TiB thin qcow2 -> qcow2" - "$out/out-jv2v.qcow2" "qemu-img convert" "$out/out-qemu.qcow2" \
+        qcow2 -- -O qcow2 "$work/thin-1t.qcow2" "$out/out-jv2v.qcow2" \
+        -- qemu-img convert -f qcow2 -O qcow2 "$work/thin-1t.qcow2" "$out/out-qemu.qcow2"
+      bench_case "1 TiB thin monolithicSparse VMDK -> qcow2" - "$out/out-jv2v.qcow2" "qemu-img convert" \
+        "$out/out-qemu.qcow2" vmdk -- -O qcow2 "$work/thin-1t.vmdk" "$out/out-jv2v.qcow2" \
+        -- qemu-img convert -f vmdk -O qcow2 "$work/thin-1t.vmdk" "$out/out-qemu.qcow2"
+      ;;
+    *) echo "bench: unknown case $c (raw-raw, vmdk-qcow2, stream-raw, thin)" >&2; exit 2 ;;
   esac
 done

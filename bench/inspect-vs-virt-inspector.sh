@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # Times `jv2v inspect` against `virt-inspector` (libguestfs's appliance, TCG: LIBGUESTFS_BACKEND=direct,
 # LIBGUESTFS_BACKEND_SETTINGS=force_tcg) on the inspection tests' guests: Debian 12 (ext4, MBR),
-# Rocky 9 (XFS on LVM, GPT + ESP, RPM database), Windows Server 2022 (NTFS + registry hives) and Fedora 39 (btrfs),
+# Rocky 9 (XFS on LVM, GPT + ESP, RPM database), Windows Server 2022 (NTFS + registry hives), Fedora 39 (btrfs),
+# openSUSE-like and Fedora-like roots in btrfs subvolumes, and CentOS 8 (Berkeley DB RPM database),
 # as VMDKs made by qemu-img from the raw images the tests build in target/inspect-guests (built
 # here first if missing). Runs alternate (jv2v, virt-inspector, jv2v ...) so both see the same
 # machine load; each is a whole command (jv2v's JVM start included). Prints every run, the mean
 # per tool and guest, and the ratio virt-inspector / jv2v.
 #   bench/inspect-vs-virt-inspector.sh [ROUNDS]
+#   GUESTS="opensuse centos8" bench/inspect-vs-virt-inspector.sh 1     (some of them only)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 rounds=${1:-3}
-guests=(debian rocky windows fedora)
+read -r -a guests <<<"${GUESTS:-debian rocky windows fedora opensuse fedora-subvol centos8}"
 command -v virt-inspector >/dev/null || { echo "virt-inspector is not installed (guestfs-tools)" >&2; exit 1; }
 command -v qemu-img >/dev/null || { echo "qemu-img is not installed" >&2; exit 1; }
 images="$here/target/inspect-guests"

@@ -442,18 +442,30 @@ public final class Copier {
         finish(bytes);
     }
 
-    /** The first chunk from {@code chunk} on that {@code dev} may not read as zero (looking a bounded way ahead). */
+    /**
+     * The first chunk from {@code chunk} on that {@code dev} may not read as zero, looking at most
+     * {@link #MAX_ZERO_SKIP} ahead: 64 MiB first, then four times further each time all of it was
+     * zero, so a short zero run costs one short look.
+     */
     private long zeroChunksUntil(BlockDevice dev, long chunk) throws IOException {
         long from = chunk * chunkSize;
-        if (from >= size) {
-            return chunks;
-        }
         long zeroEnd = from;
-        for (Extent e : dev.blockStatus(from, Math.min(size - from, MAX_ZERO_SKIP))) {
-            if (e.offset() != zeroEnd || !e.type().readsAsZero()) {
+        long look = 8L * chunkSize;
+        while (zeroEnd < size && zeroEnd - from < MAX_ZERO_SKIP) {
+            long len = Math.min(size - zeroEnd, look);
+            long reached = zeroEnd;
+            for (Extent e : dev.blockStatus(zeroEnd, len)) {
+                if (e.offset() != reached || !e.type().readsAsZero()) {
+                    break;
+                }
+                reached = e.end();
+            }
+            boolean allZero = reached >= zeroEnd + len;
+            zeroEnd = Math.min(reached, zeroEnd + len);
+            if (!allZero) {
                 break;
             }
-            zeroEnd = e.end();
+            look *= 4;
         }
         return zeroEnd >= size ? chunks : zeroEnd / chunkSize;
     }

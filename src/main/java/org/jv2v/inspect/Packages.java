@@ -5,6 +5,7 @@ import org.jv2v.fs.FileStat;
 import org.jv2v.fs.FileSystem;
 import org.jv2v.inspect.rpm.RpmHeader;
 import org.jv2v.inspect.rpm.RpmPackages;
+import org.jv2v.inspect.rpm.SqliteTable;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -47,36 +48,43 @@ final class Packages {
     static final String RPM_DBPATH = "/var/lib/rpm";
 
     /**
-     * RPM's SQLite database, read as librpm reads it with the C locale: a string tag that is absent
+     * RPM's database (SQLite, else a Berkeley DB Packages file), read as librpm reads it with the C locale: a string tag that is absent
      * is "(none)" (librpm's headerFormat), an absent epoch is 0.
      */
     static List<Application> rpm(GuestFiles g, List<String> notes) throws IOException {
         String path = RPM_DBPATH + "/rpmdb.sqlite";
         Optional<GuestFiles.Resolved> r = g.resolve(path, true);
+        boolean sqlite = r.isPresent() && r.get().stat().isRegular();
+        if (!sqlite) {
+            // RHEL/CentOS 5 to 8 (and SUSE before ndb): a Berkeley DB hash file
+            path = RPM_DBPATH + "/Packages";
+            r = g.resolve(path, true);
+        }
         if (r.isEmpty() || !r.get().stat().isRegular()) {
-            boolean bdb = g.exists(RPM_DBPATH + "/Packages");
             boolean ndb = g.exists(RPM_DBPATH + "/Packages.db");
-            notes.add(bdb ? RPM_DBPATH + "/Packages: a Berkeley DB RPM database, which jv2v does not read: no packages listed"
-                    : ndb ? RPM_DBPATH + "/Packages.db: an ndb RPM database, which jv2v does not read: no packages listed"
-                    : path + ": not found: applications not listed");
+            notes.add(ndb ? RPM_DBPATH + "/Packages.db: an ndb RPM database, which jv2v does not read: no packages listed"
+                    : RPM_DBPATH + "/rpmdb.sqlite and " + RPM_DBPATH + "/Packages: not found: applications not listed");
             return List.of();
         }
         Optional<FileStat> wal = g.stat(path + "-wal");
-        if (wal.isPresent() && wal.get().size() > 0) {
+        if (sqlite && wal.isPresent() && wal.get().size() > 0) {
             notes.add(path + "-wal: " + wal.get().size() + " bytes of changes not yet checkpointed into the database "
                     + "are not read: the list may miss the latest installs and removals");
         }
         FileSystem fs = r.get().mount().fs();
         String inside = r.get().inside();
         long size = r.get().stat().size();
-        List<RpmHeader> headers = RpmPackages.read((dst, pos) -> {
+        String file = path;
+        SqliteTable.Source source = (dst, pos) -> {
             while (dst.hasRemaining()) {
                 int n = fs.read(inside, dst, pos + dst.position());
                 if (n <= 0) {
-                    throw new IOException(path + ": short read at offset " + (pos + dst.position()));
+                    throw new IOException(file + ": short read at offset " + (pos + dst.position()));
                 }
             }
-        }, size, path);
+        };
+        List<RpmHeader> headers = sqlite ? RpmPackages.read(source, size, path)
+                : RpmPackages.readBerkeleyDb(source, size, path);
         List<Application> out = new ArrayList<>();
         for (RpmHeader h : headers) {
             long epoch = h.number(RpmHeader.EPOCH).orElse(0L);

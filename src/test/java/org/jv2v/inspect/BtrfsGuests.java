@@ -16,7 +16,8 @@ import java.util.Map;
  *
  * <ul>
  * <li>openSUSE-like: the default subvolume is the snapshot {@code @/.snapshots/1/snapshot} (not the
- * top level), which holds the root; fstab mounts {@code subvol=/@/home}, {@code /@/var} (holding the
+ * top level), which holds the root, and a read-only snapshot of it is {@code @/.snapshots/2/snapshot}
+ * (as snapper keeps them: another root to libguestfs); fstab mounts {@code subvol=/@/home}, {@code /@/var} (holding the
  * RPM database) and {@code /@/.snapshots}, paths from the top level (id 5), not from the default.
  * <li>Fedora-like: the top level is the default; the root is in subvolume {@code root}, /home in
  * {@code home}; fstab says {@code subvol=root} and {@code subvol=home}.
@@ -34,6 +35,8 @@ final class BtrfsGuests {
     static final long SUSE_ROOT_ID = 258;
     static final long SUSE_HOME_ID = 259;
     static final long SUSE_VAR_ID = 260;
+    /** A read-only snapshot of the root, as snapper keeps them: @/.snapshots/2/snapshot, 261. */
+    static final long SUSE_SNAPSHOT_ID = 261;
     /** Fedora-like: root 256, home 257. */
     static final long FEDSUB_ROOT_ID = 256;
     static final long FEDSUB_HOME_ID = 257;
@@ -152,6 +155,8 @@ final class BtrfsGuests {
             tar-in %s /@/.snapshots/1/snapshot
             tar-in %s /@/home
             tar-in %s /@/var
+            mkdir /@/.snapshots/2
+            btrfs-subvolume-snapshot /@/.snapshots/1/snapshot /@/.snapshots/2/snapshot ro:true
             btrfs-subvolume-set-default %d /
             umount-all
             """;

@@ -1,16 +1,25 @@
 package org.jv2v.inspect;
 
+import org.jv2v.BadInputException;
+import org.jv2v.fs.btrfs.BtrfsDamage;
 import org.jv2v.fs.btrfs.BtrfsFileSystem;
 import org.jv2v.image.BlockDevice;
 import org.jv2v.testing.FileDevice;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 
 import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * Roots inside btrfs subvolumes ({@link BtrfsGuests}): found as libguestfs finds them (the device
@@ -44,10 +53,15 @@ class BtrfsSubvolumeGuestTest {
     }
 
     @Test
-    void theRootsAreTheDefaultSubvolumeAndANamedSubvolume() {
+    void theRootsAreTheDefaultSubvolumeItsSnapshotAndANamedSubvolume() {
         assertThat(in.roots()).extracting(GuestInfo::root)
-                .as("openSUSE: the device (its default subvolume is the root); Fedora: subvolume root")
-                .containsExactly("/dev/sda1", "btrfsvol:/dev/sdb1/root");
+                .as("openSUSE: the device (its default subvolume is the root) and the snapshot of it; Fedora: "
+                        + "subvolume root")
+                .containsExactly("/dev/sda1", "btrfsvol:/dev/sda1/@/.snapshots/2/snapshot", "btrfsvol:/dev/sdb1/root");
+        GuestInfo snapshot = in.roots().get(1);
+        assertThat(snapshot.productName()).contains("openSUSE Leap 15.5");
+        assertThat(snapshot.mountpoints()).as("the snapshot's fstab is the root's")
+                .isEqualTo(in.roots().get(0).mountpoints());
     }
 
     @Test
@@ -128,6 +142,59 @@ class BtrfsSubvolumeGuestTest {
         assertThat(tree.readText("/home/user/README")).hasValue("on subvolume home\n");
         assertThat(tree.readText("/etc/hostname")).hasValue("fedora-subvol.example.com\n");
     }
+
+    /**
+     * The conversion's view (read-only, as for --plan: jv2v does not edit btrfs) mounts the same
+     * subvolumes: files of @/home, @/var and of Fedora's subvolume root read through it.
+     */
+    @Test
+    void theConversionMountsTheSameSubvolumes() throws Exception {
+        try (var suse = org.jv2v.convert.linux.GuestMounts.open(in, root("/dev/sda1"), true)) {
+            assertThat(suse.unreadable()).isEmpty();
+            assertThat(suse.files().readText("/home/tux/notes.txt")).hasValue("on subvolume @/home\n");
+            assertThat(suse.files().readText("/var/log/zypper.log")).hasValue("a log on subvolume @/var\n");
+            assertThat(suse.files().readText("/etc/hostname")).hasValue("leap155.example.com\n");
+        }
+        try (var fed = org.jv2v.convert.linux.GuestMounts.open(in, root("btrfsvol:/dev/sdb1/root"), true)) {
+            assertThat(fed.files().readText("/etc/hostname")).hasValue("fedora-subvol.example.com\n");
+            assertThat(fed.files().readText("/home/user/README")).hasValue("on subvolume home\n");
+            assertThat(fed.refusals()).as("btrfs is opened read-only, and says so").isNotEmpty();
+        }
+    }
+
+    /**
+     * The openSUSE filesystem with subvolume @ (256) made a child of @/.snapshots (257), itself a
+     * child of @: the parent links loop. Listing subvolumes is a one-line error; inspection still
+     * finds the root the device shows and says what it could not look at.
+     */
+    @Test
+    @Timeout(60)
+    void aLoopOfSubvolumeParentsIsAnErrorAndANoteNeverAHang(@TempDir Path tmp) throws Exception {
+        Path part = tmp.resolve("suse.btrfs");
+        long start = BtrfsGuests.START * 512;
+        try (FileChannel in = FileChannel.open(BtrfsGuests.opensuse().image(), StandardOpenOption.READ);
+             FileChannel out = FileChannel.open(part, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            in.transferTo(start, in.size() - start, out);
+        }
+        BtrfsDamage.setRootBackrefParent(part, 256, 257);
+        try (FileDevice d = FileDevice.open(part)) {
+            BtrfsFileSystem fs = BtrfsFileSystem.open(d);
+            assertThat(fs.subvolumeId()).as("the default subvolume opens by id").isEqualTo(BtrfsGuests.SUSE_ROOT_ID);
+            assertThatThrownBy(fs::subvolumes).isInstanceOf(BadInputException.class)
+                    .hasMessage(LOOP_MESSAGE.formatted(d.describe()));
+            Inspection damaged = Inspector.inspect(List.<BlockDevice>of(d), InspectOptions.defaults());
+            assertThat(damaged.notes()).contains("/dev/sda: btrfs subvolumes not looked at: "
+                    + LOOP_MESSAGE.formatted(d.describe()));
+            assertThat(damaged.roots()).extracting(GuestInfo::root).containsExactly("/dev/sda");
+            GuestInfo g = damaged.roots().getFirst();
+            assertThat(g.productName()).contains("openSUSE Leap 15.5");
+            assertThat(g.notes()).contains("/home (btrfsvol:/dev/sda//@/home): not mounted: "
+                    + LOOP_MESSAGE.formatted(d.describe()));
+        }
+    }
+
+    static final String LOOP_MESSAGE = "%s: root tree: subvolume 256 is its own ancestor (the ROOT_BACKREF items of "
+            + "subvolumes 256 -> 257 -> 256 loop)";
 
     /** The fstab of a root as GuestInfo reports it, back as entries (device, subvol=). */
     private static OsData dataOf(GuestInfo g) {

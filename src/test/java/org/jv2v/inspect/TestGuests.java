@@ -821,9 +821,16 @@ public final class TestGuests {
 
     private static void mkext4(Path dir, Path image, long startSector, long sectors, String uuid, String label,
                                GuestTree tree) throws Exception {
+        mkext4(dir, image, startSector, sectors, uuid, label, tree, t -> { });
+    }
+
+    /** mkfs.ext4 -d of the tree, after {@code hook} has added to it what tools make (an RPM database). */
+    static void mkext4(Path dir, Path image, long startSector, long sectors, String uuid, String label,
+                       GuestTree tree, TreeHook hook) throws Exception {
         Path t = dir.resolve("tree");
         deleteTree(t);
         tree.writeTo(t);
+        hook.apply(t);
         List<String> cmd = new ArrayList<>(List.of("mkfs.ext4", "-q", "-F", "-U", uuid,
                 "-E", "offset=" + startSector * 512 + ",nodiscard,hash_seed=0b4a1f2e-3c5d-4e6f-8a9b-1c2d3e4f5a6b",
                 "-d", t.toString()));

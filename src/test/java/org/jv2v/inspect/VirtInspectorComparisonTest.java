@@ -29,7 +29,7 @@ class VirtInspectorComparisonTest {
     @Test
     void everyFieldAgreesWithVirtInspector() throws Exception {
         List<TestGuests.Guest> guests = List.of(TestGuests.debian(), TestGuests.rocky(), TestGuests.windows(),
-                TestGuests.fedora(), BtrfsGuests.opensuse(), BtrfsGuests.fedoraSubvol());
+                TestGuests.fedora(), BtrfsGuests.opensuse(), BtrfsGuests.fedoraSubvol(), CentosGuest.centos8());
         List<Map<String, String>> before = new ArrayList<>();
         for (TestGuests.Guest g : guests) {
             before.add(Checksums.of(g.image().getParent()));

@@ -92,7 +92,17 @@ public record GuestMounts(MountedGuestFiles files, Map<String, String> unreadabl
                     readOnly = Optional.of(refusal);
                 }
                 // a btrfs subvolume (read-only: jv2v does not edit btrfs)
-                fs = Mountables.view(fs, where.get().subvolume());
+                try {
+                    fs = Mountables.view(fs, where.get().subvolume());
+                } catch (IOException | RuntimeException e) {
+                    closeQuietly(fs);
+                    String why = e.getMessage() == null ? e.toString() : e.getMessage();
+                    if (mp.path().equals("/")) {
+                        throw new Jv2vException("cannot convert: the root filesystem " + mp.device() + ": " + why);
+                    }
+                    unreadable.put(mp.path(), "(" + mp.device() + ") cannot be opened: " + why);
+                    continue;
+                }
                 mounts.add(new MountedGuestFiles.Mount(mp.path(), mp.device(), fs, readOnly));
                 rootSeen |= mp.path().equals("/");
             }

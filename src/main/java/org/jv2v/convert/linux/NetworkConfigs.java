@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -200,13 +201,30 @@ final class NetworkConfigs {
         }
         Optional<IniFile.Item> name = ini.last("connection", "interface-name");
         Optional<String> mac = ini.get("ethernet", "mac-address").or(() -> ini.get("802-3-ethernet", "mac-address"))
-                .filter(m -> MAC.matcher(m).matches()).map(m -> m.toLowerCase(Locale.ROOT));
+                .map(NetworkConfigs::keyfileMac).filter(m -> MAC.matcher(m).matches()).map(m -> m.toLowerCase(Locale.ROOT));
         if (name.isEmpty() || name.get().value().isEmpty()) {
             return List.of();
         }
         String method = ini.get("ipv4", "method").orElse("");
         return List.of(new IfaceRef(base(name.get().value()), path, name.get().line(), "NetworkManager", mac,
                 method.equals("manual") ? "static" : method, false));
+    }
+
+    /** A keyfile MAC: "00:50:56:8A:01:92", or the bytes in decimal ("0;80;86;138;1;146;") as older NetworkManager wrote it. */
+    static String keyfileMac(String value) {
+        String v = value.strip();
+        if (!v.matches("(?:\\d{1,3};){5}\\d{1,3};?")) {
+            return v;
+        }
+        StringBuilder s = new StringBuilder();
+        for (String b : v.split(";")) {
+            int n = Integer.parseInt(b);
+            if (n > 255) {
+                return v;
+            }
+            s.append(s.isEmpty() ? "" : ":").append(String.format(Locale.ROOT, "%02x", n));
+        }
+        return s.toString();
     }
 
     // ---------------------------------------------------------------- ifcfg
@@ -330,6 +348,13 @@ final class NetworkConfigs {
             String replaced = line;
             for (String d : VMWARE_NIC_DRIVERS) {
                 replaced = replaced.replaceAll("(?<![\\w-])" + d + "(?![\\w-])", "virtio_net");
+            }
+            if (!yaml && !replaced.equals(line)) {
+                // "Driver=vmxnet3 e1000e" is a list: virtio_net once
+                Matcher m = Pattern.compile("^(\\s*Driver\\s*=\\s*)(.*)$").matcher(replaced);
+                if (m.matches()) {
+                    replaced = m.group(1) + String.join(" ", new LinkedHashSet<>(List.of(m.group(2).strip().split("\\s+"))));
+                }
             }
             if (!replaced.equals(line)) {
                 f.set(i, replaced);

@@ -62,12 +62,22 @@ final class NicPins {
         List<String> warnings = new ArrayList<>();
         List<String> notes = new ArrayList<>();
         Map<String, List<NetworkConfigs.IfaceRef>> byName = new LinkedHashMap<>();
+        List<NetworkConfigs.IfaceRef> globs = new ArrayList<>();
         for (NetworkConfigs.IfaceRef u : uses) {
             if (u.renamedByConfig()) {
-                notes.add(u.name() + ": " + u.describe() + " names it by its MAC itself; nothing to do");
+                boolean known = u.mac().isEmpty() || nics.stream().anyMatch(n -> n.mac().isPresent()
+                        && n.mac().get().equalsIgnoreCase(u.mac().get()));
+                if (known) {
+                    notes.add(u.name() + ": " + u.describe() + " names it by its MAC itself; nothing to do");
+                } else {
+                    warnings.add(u.name() + ": " + u.describe() + " names the NIC with MAC " + u.mac().get()
+                            + ", which no NIC of this VM has: that configuration will not apply");
+                }
                 continue;
             }
-            if (pinnable(u.name())) {
+            if (isGlob(u.name())) {
+                globs.add(u);
+            } else if (pinnable(u.name())) {
                 byName.computeIfAbsent(u.name(), k -> new ArrayList<>()).add(u);
             } else if (u.name().matches("eth\\d+")) {
                 notes.add(u.name() + ": a kernel name (" + u.describe() + "): NICs keep their order and MACs on KVM, "
@@ -144,8 +154,74 @@ final class NicPins {
                 }
             }
         }
+        globPins(globs, withMac, slots, pins, warnings);
         pins.sort(java.util.Comparator.comparingInt(Pin::nicIndex));
         return new Decision(pins, warnings, notes);
+    }
+
+    /** Names NICs get on KVM without a pin: libvirt's q35 root port, QEMU's i440FX slot 3 with and without slot numbers. */
+    private static final List<String> KVM_NAMES = List.of("enp1s0", "ens3", "enp0s3");
+
+    static boolean isGlob(String name) {
+        return name.contains("*") || name.contains("?") || name.contains("[");
+    }
+
+    /** A shell glob (fnmatch, as networkd's Name= and netplan's match: name: take them) as a regex. */
+    static Pattern globRegex(String glob) {
+        StringBuilder r = new StringBuilder();
+        for (int i = 0; i < glob.length(); i++) {
+            char c = glob.charAt(i);
+            int close = c == '[' ? glob.indexOf(']', i + 2) : -1;
+            if (c == '*') {
+                r.append(".*");
+            } else if (c == '?') {
+                r.append('.');
+            } else if (close > 0) {
+                String set = glob.substring(i + 1, close);
+                boolean negated = set.startsWith("!");
+                r.append('[').append(negated ? "^" : "").append(set.substring(negated ? 1 : 0).replace("\\", "\\\\")
+                        .replace("[", "\\[")).append(']');
+                i = close;
+            } else {
+                r.append(Pattern.quote(String.valueOf(c)));
+            }
+        }
+        return Pattern.compile(r.toString());
+    }
+
+    /**
+     * A pattern ({@code Name=ens*}) that matched the NIC's VMware name but not every name it may
+     * get on KVM: the NIC keeps its VMware name ({@code ens} and its PCI slot number), so the
+     * configuration still applies. NICs already kept under a name are left alone.
+     */
+    private static void globPins(List<NetworkConfigs.IfaceRef> globs, List<SourceNic> withMac,
+                                 Map<Integer, Integer> slots, List<Pin> pins, List<String> warnings) {
+        for (NetworkConfigs.IfaceRef g : globs) {
+            Pattern p = globRegex(g.name());
+            if (KVM_NAMES.stream().allMatch(n -> p.matcher(n).matches())) {
+                continue; // matches the NIC on KVM whatever its name
+            }
+            for (SourceNic n : withMac) {
+                Integer slot = slots.get(n.index());
+                if (pins.stream().anyMatch(x -> x.mac().equalsIgnoreCase(n.mac().get()))) {
+                    continue;
+                }
+                if (slot == null) {
+                    if (p.matcher("ens192").matches()) {
+                        warnings.add(g.name() + " (" + g.describe() + "): the source does not say NIC ethernet" + n.index()
+                                + "'s PCI slot, so its VMware name is not known and not kept; on KVM its name may not "
+                                + "match " + g.name());
+                    }
+                    continue;
+                }
+                String name = "ens" + slot;
+                if (p.matcher(name).matches()) {
+                    pins.add(new Pin(name, n.mac().get().toLowerCase(java.util.Locale.ROOT), n.index(),
+                            "its VMware PCI slot number is " + slot + " and " + g.name() + " matches " + name
+                                    + ", but not every name the NIC may have on KVM", List.of(g)));
+                }
+            }
+        }
     }
 
     private static int byNumbers(String a, String b) {

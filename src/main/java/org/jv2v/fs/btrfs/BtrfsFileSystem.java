@@ -173,7 +173,7 @@ public final class BtrfsFileSystem implements FileSystem {
         Map<Long, String> paths = new HashMap<>();
         List<Subvolume> out = new ArrayList<>();
         for (long id : parent.keySet()) {
-            String p = subvolPath(id, parent, refs, paths, 0);
+            String p = subvolPath(id, parent, refs, paths);
             if (p == null) {
                 continue; // linked from a subvolume that is gone
             }
@@ -188,32 +188,46 @@ public final class BtrfsFileSystem implements FileSystem {
         return out;
     }
 
-    private String subvolPath(long id, Map<Long, long[]> parent, Map<Long, Items.RootRef> refs, Map<Long, String> memo,
-                              int depth) throws IOException {
-        if (id == Volume.FS_TREE) {
-            return "";
+    /**
+     * Subvolume {@code id}'s path from the top level, or null when its chain of parents leads to a
+     * subvolume that is gone. Climbs the ROOT_BACKREF parents without recursion, each subvolume
+     * once: a subvolume that turns out to be its own ancestor is an error, never a hang.
+     */
+    private String subvolPath(long id, Map<Long, long[]> parent, Map<Long, Items.RootRef> refs, Map<Long, String> memo)
+            throws IOException {
+        List<Long> chain = new ArrayList<>();
+        java.util.Set<Long> onChain = new java.util.HashSet<>();
+        long cur = id;
+        while (cur != Volume.FS_TREE && !memo.containsKey(cur)) {
+            if (!onChain.add(cur)) {
+                throw BadInputException.of(v.name + ": root tree: subvolume " + cur + " is its own ancestor (the "
+                        + "ROOT_BACKREF items of subvolumes " + chainText(chain, cur) + " loop)");
+            }
+            long[] par = parent.get(cur);
+            if (par == null) {
+                return null;
+            }
+            chain.add(cur);
+            cur = par[0];
         }
-        if (memo.containsKey(id)) {
-            return memo.get(id);
+        String up = cur == Volume.FS_TREE ? "" : memo.get(cur);
+        for (int i = chain.size() - 1; i >= 0; i--) {
+            long sub = chain.get(i);
+            Items.RootRef ref = refs.get(sub);
+            String dir = dirPath(parent.get(sub)[0], ref.dirId());
+            up = join(join(up, dir), new String(ref.name(), StandardCharsets.UTF_8));
+            memo.put(sub, up);
         }
-        if (depth > MAX_PATH_DEPTH) {
-            throw BadInputException.of(v.name + ": root tree: subvolume " + id + " is nested more than "
-                    + MAX_PATH_DEPTH + " deep (a loop of ROOT_BACKREF items)");
+        return id == Volume.FS_TREE ? "" : memo.get(id);
+    }
+
+    /** "256 -> 257 -> 256": the loop part of a chain of parents. */
+    private static String chainText(List<Long> chain, long again) {
+        StringBuilder b = new StringBuilder();
+        for (long x : chain.subList(chain.indexOf(again), chain.size())) {
+            b.append(Long.toUnsignedString(x)).append(" -> ");
         }
-        long[] par = parent.get(id);
-        if (par == null) {
-            return null;
-        }
-        String up = subvolPath(par[0], parent, refs, memo, depth + 1);
-        if (up == null) {
-            return null;
-        }
-        Items.RootRef ref = refs.get(id);
-        String dir = dirPath(par[0], ref.dirId());
-        String name = new String(ref.name(), StandardCharsets.UTF_8);
-        String p = join(join(up, dir), name);
-        memo.put(id, p);
-        return p;
+        return b.append(Long.toUnsignedString(again)).toString();
     }
 
     private static String join(String a, String b) {

@@ -24,7 +24,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * An ext2, ext3 or ext4 filesystem opened for the edits a conversion makes, done directly on its
@@ -47,9 +46,10 @@ import java.util.concurrent.ThreadLocalRandom;
  *     that form and get new indirect blocks as needed. An inline-data file stays inline up to 60
  *     bytes, else becomes an extent file.</li>
  * <li>{@link #create}, {@link #symlink}, {@link #mkdir}: new inodes get the current time as all
- *     timestamps, a random generation, the filesystem's wanted i_extra_isize and no extended
- *     attributes (so no SELinux label: see the report). The parent directory's mtime and ctime
- *     are set to now, as the kernel would. Symbolic links shorter than 60 bytes are stored in the
+ *     timestamps, a random generation (both fixed by SOURCE_DATE_EPOCH: see
+ *     {@link org.jv2v.fs.EditClock}), the filesystem's wanted i_extra_isize and no extended
+ *     attributes but those {@code create} is given (the SELinux label). The parent directory's
+ *     mtime and ctime are set to now, as the kernel would. Symbolic links shorter than 60 bytes are stored in the
  *     inode; longer ones (up to one block) in a block.</li>
  * <li>{@link #unlink}: the entry goes; at the last link the inode's blocks and its extended
  *     attribute block (or its reference) are freed, i_dtime is set and the inode is freed.</li>
@@ -82,13 +82,16 @@ public final class ExtWritableFileSystem implements WritableFileSystem {
     private final BlockDevice dev;
     private final MetaStore meta;
     private final Clock clock;
+    /** i_generation of new inodes (see {@link org.jv2v.fs.EditClock#generations}). */
+    private final java.util.Random generations;
     private ExtFileSystem fs;
     private boolean closed;
 
-    private ExtWritableFileSystem(BlockDevice dev, ExtFileSystem fs, Clock clock) {
+    private ExtWritableFileSystem(BlockDevice dev, ExtFileSystem fs, Clock clock, java.util.Random generations) {
         this.dev = dev;
         this.fs = fs;
         this.clock = clock;
+        this.generations = generations;
         this.meta = new MetaStore(dev, (int) fs.blockSize());
     }
 
@@ -98,10 +101,15 @@ public final class ExtWritableFileSystem implements WritableFileSystem {
      * errors recorded), and one using features this editor does not write (naming them).
      */
     public static ExtWritableFileSystem open(BlockDevice dev) throws IOException {
-        return open(dev, Clock.systemUTC());
+        return open(dev, org.jv2v.fs.EditClock.clock(), org.jv2v.fs.EditClock.generations());
     }
 
     static ExtWritableFileSystem open(BlockDevice dev, Clock clock) throws IOException {
+        return open(dev, clock, new java.util.Random());
+    }
+
+    private static ExtWritableFileSystem open(BlockDevice dev, Clock clock, java.util.Random generations)
+            throws IOException {
         if (!dev.isWritable()) {
             throw new Jv2vException(dev.describe() + ": the device is read-only; ext edits need a writable overlay");
         }
@@ -114,7 +122,7 @@ public final class ExtWritableFileSystem implements WritableFileSystem {
                         + fs.descriptorOffset(g) + 0x1e, "does not match the descriptor (run e2fsck)");
             }
         }
-        return new ExtWritableFileSystem(dev, fs, clock);
+        return new ExtWritableFileSystem(dev, fs, clock, generations);
     }
 
     private static void refuseUnclean(ExtFileSystem fs) throws IOException {
@@ -203,7 +211,7 @@ public final class ExtWritableFileSystem implements WritableFileSystem {
                 int want = Math.max(Le.u16(sb, 0x15e), Le.u16(sb, 0x15c)); // 0x15e s_want_extra_isize, 0x15c s_min
                 extra = Math.min(want == 0 ? 32 : want, isz - Inode.GOOD_OLD_SIZE) & ~3;
             }
-            InodeRecord r = InodeRecord.fresh(fs, ino, extra, ThreadLocalRandom.current().nextInt());
+            InodeRecord r = InodeRecord.fresh(fs, ino, extra, generations.nextInt());
             r.setMode(mode);
             r.setOwner(uid, gid);
             r.setLinks(links);

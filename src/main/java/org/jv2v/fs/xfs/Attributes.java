@@ -105,6 +105,11 @@ final class Attributes {
     }
 
     private void tree() throws IOException {
+        if (inode.aformat() == Inode.FMT_EXTENTS && inode.anextents() == 0) {
+            // an extents fork with no extents: its attributes were all removed (or none was ever
+            // added), as xfs_repair and the kernel read it; nothing to list
+            return;
+        }
         fork = Fork.attr(v, inode);
         walk(0, 0, new HashSet<>());
     }

@@ -17,13 +17,16 @@ final class Edit {
     final Alloc alloc;
     final Ialloc ialloc;
     final Instant now;
+    /** Generation numbers of new inodes (see {@link org.jv2v.fs.EditClock#generations}). */
+    final java.util.Random generations;
 
-    Edit(Volume v, Instant now) {
+    Edit(Volume v, Instant now, java.util.Random generations) {
         this.v = v;
         this.t = new Txn(v);
+        this.now = now;
+        this.generations = generations;
         this.alloc = new Alloc(v, t);
         this.ialloc = new Ialloc(this);
-        this.now = now;
     }
 
     Jv2vException unsupported(String what) {

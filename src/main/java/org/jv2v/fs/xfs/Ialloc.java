@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Inode allocation within one edit: the AGI, the inode B+tree (one record per chunk of 64 inodes,
@@ -221,7 +220,7 @@ final class Ialloc {
         if (startino + INODES_PER_CHUNK > (1L << inoBits())) {
             throw new IllegalStateException("inode chunk past the AG");
         }
-        int gen = ThreadLocalRandom.current().nextInt();
+        int gen = e.generations.nextInt();
         for (int i = 0; i < INODES_PER_CHUNK; i++) {
             long number = (agno << inoBits()) | (startino + i);
             InodeEdit ie = InodeEdit.fresh(v, e.t, number);

@@ -24,7 +24,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.StringJoiner;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * An XFS filesystem (v5, and v4 with version 2 inodes) opened for the edits a conversion makes,
@@ -91,12 +90,14 @@ public final class XfsWritableFileSystem implements WritableFileSystem {
     private final Volume v;
     private final Superblock sb;
     private final Clock clock;
+    private final java.util.Random generations;
 
-    private XfsWritableFileSystem(XfsFileSystem fs, Clock clock) {
+    private XfsWritableFileSystem(XfsFileSystem fs, Clock clock, java.util.Random generations) {
         this.fs = fs;
         this.v = fs.volume();
         this.sb = v.sb;
         this.clock = clock;
+        this.generations = generations;
     }
 
     /**
@@ -105,10 +106,15 @@ public final class XfsWritableFileSystem implements WritableFileSystem {
      * cannot keep consistent.
      */
     public static XfsWritableFileSystem open(BlockDevice device) throws IOException {
-        return open(device, Clock.systemUTC());
+        return open(device, org.jv2v.fs.EditClock.clock(), org.jv2v.fs.EditClock.generations());
     }
 
     static XfsWritableFileSystem open(BlockDevice device, Clock clock) throws IOException {
+        return open(device, clock, new java.util.Random());
+    }
+
+    private static XfsWritableFileSystem open(BlockDevice device, Clock clock, java.util.Random generations)
+            throws IOException {
         if (!device.isWritable()) {
             throw new Jv2vException(device.describe() + ": the device is read-only, XFS cannot be edited on it");
         }
@@ -135,7 +141,7 @@ public final class XfsWritableFileSystem implements WritableFileSystem {
                     + " is not supported (handled: crc, ftype, finobt, sparse inodes, reflink, bigtime, inobtcount,"
                     + " nrext64, lazy counters, v4 with attr2)");
         }
-        return new XfsWritableFileSystem(fs, clock);
+        return new XfsWritableFileSystem(fs, clock, generations);
     }
 
     /** The features that stop editing, named as mkfs.xfs names them, or null. */
@@ -229,7 +235,7 @@ public final class XfsWritableFileSystem implements WritableFileSystem {
 
     /** Runs one edit: everything it changed is written at its end, or nothing if it fails. */
     private void edit(Body body) throws IOException {
-        Edit e = new Edit(v, clock.instant());
+        Edit e = new Edit(v, clock.instant(), generations);
         try {
             body.run(e);
             clearQuotaChecked(e);
@@ -262,7 +268,7 @@ public final class XfsWritableFileSystem implements WritableFileSystem {
             throw new FileSystemException(path, null, "not a regular file");
         }
         if (i.isRealtime()) {
-            throw new Edit(v, clock.instant()).unsupported(path + ": a file on the realtime device");
+            throw new Edit(v, clock.instant(), generations).unsupported(path + ": a file on the realtime device");
         }
         try {
             edit(e -> rewrite(e, i.ino(), content, true));
@@ -368,7 +374,7 @@ public final class XfsWritableFileSystem implements WritableFileSystem {
         b.putInt(InodeEdit.OFF_GID, gid);
         b.putInt(InodeEdit.OFF_NLINK, (int) nlink);
         b.put(InodeEdit.OFF_AFORMAT, (byte) Inode.FMT_EXTENTS);
-        b.putInt(InodeEdit.OFF_GEN, ThreadLocalRandom.current().nextInt());
+        b.putInt(InodeEdit.OFF_GEN, e.generations.nextInt());
         b.putInt(InodeEdit.OFF_NEXT_UNLINKED, (int) InodeEdit.NULL_AGINO);
         if (sb.isV5()) {
             long flags2 = (sb.hasBigTime() ? Inode.FLAG2_BIGTIME : 0) | (sb.hasNrext64() ? Inode.FLAG2_NREXT64 : 0);

@@ -59,18 +59,18 @@ final class Qcow2Limits {
     static final long MAX_VIRTUAL_SIZE = 1L << 61;
 
     /**
-     * L2 tables a reader keeps decoded (per image in a chain): 8 MiB, which with 64 KiB clusters
-     * maps 64 GiB of disk; sequential copies need only the current table.
+     * L2 tables a reader keeps decoded (per image in a chain): 2 MiB, which with 64 KiB clusters
+     * maps 16 GiB of disk; sequential copies need only the current table.
      */
-    static final long READ_L2_CACHE_BYTES = 8L * 1024 * 1024;
+    static final long READ_L2_CACHE_BYTES = 2L * 1024 * 1024;
 
     /**
-     * L2 tables the writer keeps in memory before writing the least recently used one back: 32 MiB
-     * maps 256 GiB of disk with 64 KiB clusters, so a copy of most disks writes tables only at flush,
-     * and a 2 TiB disk still stays within a fixed budget.
+     * L2 tables the writer keeps in memory before writing the least recently used one back: 4 MiB
+     * maps 32 GiB of disk with 64 KiB clusters. A copy fills its tables in disk order, so each is
+     * written back once, when full; a larger budget only delays that.
      */
-    static final long WRITE_L2_CACHE_BYTES = 32L * 1024 * 1024;
+    static final long WRITE_L2_CACHE_BYTES = 4L * 1024 * 1024;
 
-    /** Refcount blocks the writer keeps in memory: 8 MiB, each 64 KiB block covers 2 GiB of file. */
-    static final long WRITE_REFCOUNT_CACHE_BYTES = 8L * 1024 * 1024;
+    /** Refcount blocks the writer keeps in memory: 2 MiB, each 64 KiB block covers 2 GiB of file. */
+    static final long WRITE_REFCOUNT_CACHE_BYTES = 2L * 1024 * 1024;
 }

@@ -70,6 +70,8 @@ final class Qcow2WriteDevice extends Qcow2Device {
     private final boolean compress;
     private final int maxTables;
     private final LinkedHashMap<Integer, Table> tables = new LinkedHashMap<>(16, 0.75f, true);
+    /** The entries of the table evicted last, for the next table to reuse (under lock). */
+    private long[] spareTable;
     private final Set<Long> pending = new HashSet<>();
     private final Refcounts refs;
     private long[] l1;
@@ -534,12 +536,14 @@ final class Qcow2WriteDevice extends Qcow2Device {
             }
             at = allocClusters(1);
             refs.add(at >>> geo.clusterBits(), 1);
-            t = new Table(at, new long[geo.l2Entries()], true);
+            long[] e = takeSpareTable();
+            Arrays.fill(e, 0L);
+            t = new Table(at, e, true);
             l1[i] = at | Geometry.COPIED;
             l1Dirty = true;
             changed = true;
         } else {
-            long[] e = new long[geo.l2Entries()];
+            long[] e = takeSpareTable();
             Qcow2Metadata.readAt(file, channel, at, geo.clusterSize()).asLongBuffer().get(e);
             t = new Table(at, e, false);
         }
@@ -557,7 +561,20 @@ final class Qcow2WriteDevice extends Qcow2Device {
                 writeTable(t.host, t.e);
             }
             tables.remove(eldest.getKey());
+            // nothing holds a table across a call that loads another (each use fetches it anew)
+            spareTable = t.e;
         }
+    }
+
+    /**
+     * An array for a table: the last one evicted, else a new one. Reusing it keeps a copy of a
+     * large disk from leaving a trail of dead tables in the old generation, which the JVM would
+     * grow the heap for rather than collect.
+     */
+    private long[] takeSpareTable() {
+        long[] e = spareTable;
+        spareTable = null;
+        return e != null && e.length == geo.l2Entries() ? e : new long[geo.l2Entries()];
     }
 
     private long entry(long cluster) throws IOException {

@@ -307,18 +307,17 @@ public final class VhdxFormat implements ImageFormat {
             long at = VhdxBat.fileOffset(entry);
             long group = i / (chunkRatio + 1);
             long inGroup = i % (chunkRatio + 1);
-            String field = "BAT entry " + i;
             if (inGroup == chunkRatio) {
                 if (differencing && state == VhdxBat.SB_PRESENT) {
                     if (at < Structs.MIB || at > f.size() - Structs.MIB) {
-                        throw BadInputException.atOffset(file, field, bat.entryOffset(i), "sector bitmap block at "
+                        throw BadInputException.atOffset(file, "BAT entry " + i, bat.entryOffset(i), "sector bitmap block at "
                                 + Structs.hex(at) + " is not inside the file of " + f.size() + " bytes");
                     }
                 } else if (differencing && state != VhdxBat.SB_NOT_PRESENT) {
-                    throw BadInputException.atOffset(file, field, bat.entryOffset(i), "reserved sector bitmap state "
+                    throw BadInputException.atOffset(file, "BAT entry " + i, bat.entryOffset(i), "reserved sector bitmap state "
                             + state);
                 } else if (chunkHasPartial) {
-                    throw BadInputException.atOffset(file, field, bat.entryOffset(i), "chunk " + group
+                    throw BadInputException.atOffset(file, "BAT entry " + i, bat.entryOffset(i), "chunk " + group
                             + " has partially present blocks but no sector bitmap block");
                 }
                 chunkHasPartial = false;
@@ -334,19 +333,19 @@ public final class VhdxFormat implements ImageFormat {
                 case VhdxBat.PAYLOAD_FULLY_PRESENT, VhdxBat.PAYLOAD_PARTIALLY_PRESENT -> {
                     if (state == VhdxBat.PAYLOAD_PARTIALLY_PRESENT) {
                         if (!differencing) {
-                            throw BadInputException.atOffset(file, field, bat.entryOffset(i),
+                            throw BadInputException.atOffset(file, "BAT entry " + i, bat.entryOffset(i),
                                     "partially present block in a disk without a parent");
                         }
                         chunkHasPartial = true;
                     }
                     long need = Math.min(blockSize, size - block * blockSize);
                     if (at < Structs.MIB || at > f.size() - need) {
-                        throw BadInputException.atOffset(file, field, bat.entryOffset(i), "block " + block + " at "
+                        throw BadInputException.atOffset(file, "BAT entry " + i, bat.entryOffset(i), "block " + block + " at "
                                 + Structs.hex(at) + " (" + need + " bytes) is not inside the file of " + f.size()
                                 + " bytes (truncated?)");
                     }
                 }
-                default -> throw BadInputException.atOffset(file, field, bat.entryOffset(i), "reserved payload state "
+                default -> throw BadInputException.atOffset(file, "BAT entry " + i, bat.entryOffset(i), "reserved payload state "
                         + state);
             }
         }

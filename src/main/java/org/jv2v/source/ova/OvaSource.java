@@ -509,9 +509,13 @@ public final class OvaSource {
             // as virt-v2v reads OVFs: a named connection is a bridge, else a network named after the NIC
             String vnet = connection.orElse("eth" + index);
             SourceNic.VnetType vt = connection.isPresent() ? SourceNic.VnetType.BRIDGE : SourceNic.VnetType.NETWORK;
+            // VMware's exports keep the NIC's PCI slot, which its predictable name in the guest comes from
+            String slot = i.config().getOrDefault("slotInfo.pciSlotNumber", "").strip();
+            java.util.OptionalInt pciSlot = slot.matches("\\d{1,5}") ? java.util.OptionalInt.of(Integer.parseInt(slot))
+                    : java.util.OptionalInt.empty();
             b.nics.add(new SourceNic(index, model, mac, SourceNic.MacType.UNKNOWN, connection, vnet, vt, connection.isPresent() ? SourceNic.Connection.BRIDGED
                     : SourceNic.Connection.UNSPECIFIED, Optional.empty(),
-                    !"false".equalsIgnoreCase(i.get("AutomaticAllocation").orElse("true"))));
+                    !"false".equalsIgnoreCase(i.get("AutomaticAllocation").orElse("true")), pciSlot));
         }
     }
 }

@@ -55,6 +55,7 @@ final class MiniGuest {
     final String name;
     final Kind kind;
     private final List<Nic> nics = new ArrayList<>();
+    private boolean xfs;
     private final Map<String, String> extraVmx = new LinkedHashMap<>();
     private Path vmx;
 
@@ -106,6 +107,12 @@ final class MiniGuest {
         dir(rel);
         Run.checked(List.of("setfattr", "-n", "security.selinux", "-v", label, tree.resolve(rel).toString()));
         return this;
+    }
+
+    /** The root on XFS instead of ext4 (mkfs.xfs with a protofile: owners and modes, no extended attributes). */
+    MiniGuest xfsRoot() throws IOException {
+        xfs = true;
+        return file("etc/fstab", "UUID=" + ROOT_UUID + " / xfs defaults 0 0\n");
     }
 
     MiniGuest nic(int index, String mac, int pciSlot) {
@@ -215,11 +222,19 @@ final class MiniGuest {
         }
         Tools.require("qemu-img", "sfdisk", "mkfs.ext4", "dd", "truncate");
         Path guest = Files.createDirectories(dir.resolve("guest"));
-        Path part = dir.resolve("root.ext4");
-        Run.checked(List.of("truncate", "-s", "63M", part.toString()));
-        Run.checked(List.of("mkfs.ext4", "-q", "-F", "-U", ROOT_UUID, "-d", tree.toString(), part.toString()));
+        Path part = dir.resolve("root.fs");
+        // mkfs.xfs takes nothing under 300 MiB; the file is sparse
+        Run.checked(List.of("truncate", "-s", xfs ? "320M" : "63M", part.toString()));
+        if (xfs) {
+            Tools.require("mkfs.xfs");
+            Path proto = Files.writeString(dir.resolve("protofile"), protofile(tree));
+            Run.checked(List.of("mkfs.xfs", "-q", "-f", "-m", "uuid=" + ROOT_UUID, "-p", proto.toString(),
+                    part.toString()));
+        } else {
+            Run.checked(List.of("mkfs.ext4", "-q", "-F", "-U", ROOT_UUID, "-d", tree.toString(), part.toString()));
+        }
         Path raw = dir.resolve("disk.raw");
-        Run.checked(List.of("truncate", "-s", "64M", raw.toString()));
+        Run.checked(List.of("truncate", "-s", xfs ? "321M" : "64M", raw.toString()));
         Run.checked(List.of("sh", "-c", "printf 'label: dos\\nstart=2048, type=83, bootable\\n' | sfdisk -q " + raw));
         Run.checked(List.of("dd", "if=" + part, "of=" + raw, "bs=1M", "seek=1", "conv=notrunc,sparse", "status=none"));
         Path vmdk = guest.resolve(name + ".vmdk");
@@ -255,6 +270,37 @@ final class MiniGuest {
         vmx = guest.resolve(name + ".vmx");
         Files.writeString(vmx, s.toString());
         return vmx;
+    }
+
+    /** mkfs.xfs's protofile for a host folder: each entry's mode, owner and content or target. */
+    static String protofile(Path root) throws IOException {
+        StringBuilder s = new StringBuilder("/dev/null\n0 0\n");
+        protoEntry(s, root, "", 0);
+        return s.toString();
+    }
+
+    private static void protoEntry(StringBuilder s, Path p, String name, int depth) throws IOException {
+        Map<String, Object> a = Files.readAttributes(p, "unix:mode,uid,gid", LinkOption.NOFOLLOW_LINKS);
+        int mode = (Integer) a.get("mode");
+        String owner = " " + a.get("uid") + " " + a.get("gid");
+        String perm = ((mode & 04000) != 0 ? "u" : "-") + ((mode & 02000) != 0 ? "g" : "-")
+                + String.format(java.util.Locale.ROOT, "%03o", mode & 0777);
+        String indent = " ".repeat(depth);
+        String head = depth == 0 ? "" : indent + name + " ";
+        if (Files.isSymbolicLink(p)) {
+            s.append(head).append("l").append(perm).append(owner).append(' ').append(Files.readSymbolicLink(p))
+                    .append('\n');
+        } else if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+            s.append(head).append("d").append(perm).append(owner).append('\n');
+            try (var list = Files.list(p)) {
+                for (Path c : list.sorted().toList()) {
+                    protoEntry(s, c, c.getFileName().toString(), depth + 1);
+                }
+            }
+            s.append(indent).append(" $\n".substring(depth == 0 ? 1 : 0));
+        } else {
+            s.append(head).append("-").append(perm).append(owner).append(' ').append(p).append('\n');
+        }
     }
 
     /** {@code jv2v -i vmx NAME.vmx -o local -os DIR/out ARGS...}, checking the source is unchanged. */

@@ -1,13 +1,18 @@
 package org.jv2v.convert.linux;
 
+import org.jv2v.testing.Jv2vRun;
+import org.jv2v.testing.Run;
 import org.jv2v.testing.Tools;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -77,7 +82,7 @@ class NetworkStylesConversionTest {
     }
 
     /** The file is read back as written, with its owner, mode and labels. */
-    private static void assertKept(MiniGuest g, MiniGuest.Converted c, String path, String text, String owner)
+    private static void assertKept(MiniGuest.Converted c, String path, String text, String owner)
             throws Exception {
         assertThat(c.cat(path)).as(path).isEqualTo(text);
         assertThat(c.owner(path)).as(path).isEqualTo(owner);
@@ -92,13 +97,13 @@ class NetworkStylesConversionTest {
         Tools.require("netplan");
         Path root = dir.resolve("netplan-root");
         c.rdump("/etc/netplan", root.resolve("etc"));
-        org.jv2v.testing.Run.Result r = org.jv2v.testing.Run.run(List.of("netplan", "generate", "--root-dir",
+        Run.Result r = Run.run(List.of("netplan", "generate", "--root-dir",
                 root.toString()), null, Map.of(), 120);
         assertThat(r.exitCode()).as("netplan generate\n" + r.all()).isZero();
-        Map<String, String> out = new java.util.TreeMap<>();
-        try (var files = java.nio.file.Files.list(root.resolve("run/systemd/network"))) {
+        Map<String, String> out = new TreeMap<>();
+        try (var files = Files.list(root.resolve("run/systemd/network"))) {
             for (Path f : files.toList()) {
-                out.put(f.getFileName().toString(), java.nio.file.Files.readString(f));
+                out.put(f.getFileName().toString(), Files.readString(f));
             }
         }
         return out;
@@ -130,9 +135,9 @@ class NetworkStylesConversionTest {
         c.assertClean();
         assertPinned(c, "ens192", MAC0, "");
         assertThat(c.owner("/etc/systemd/network")).isEqualTo("directory 0755 0:0");
-        assertKept(g, c, "/etc/network/interfaces", main,
+        assertKept(c, "/etc/network/interfaces", main,
                 "regular 0644 0:0\nsecurity.selinux = \"system_u:object_r:net_conf_t:s0\"");
-        assertKept(g, c, "/etc/network/interfaces.d/ens192", ens192,
+        assertKept(c, "/etc/network/interfaces.d/ens192", ens192,
                 "regular 0644 0:0\nsecurity.selinux = \"system_u:object_r:net_conf_t:s0\"");
         DebianGuestConversionTest.Golden.check("convert/net-styles/ifupdown-plan.txt", g.plan());
     }
@@ -173,8 +178,8 @@ class NetworkStylesConversionTest {
         assertPinned(c, "ens192", MAC0, "");
         assertThat(c.list("/etc/systemd/network")).containsExactly("10-jv2v-ens192.link");
         String label = "regular 0600 0:0\nsecurity.selinux = \"system_u:object_r:net_conf_t:s0\"";
-        assertKept(g, c, "/etc/netplan/01-ens192.yaml", byName, label);
-        assertKept(g, c, "/etc/netplan/02-lan1.yaml", byMac, label);
+        assertKept(c, "/etc/netplan/01-ens192.yaml", byName, label);
+        assertKept(c, "/etc/netplan/02-lan1.yaml", byMac, label);
         DebianGuestConversionTest.Golden.check("convert/net-styles/netplan-plan.txt", g.plan());
 
         // netplan itself: ens192's configuration applies to a NIC called ens192 (the pin), lan1's
@@ -201,6 +206,17 @@ class NetworkStylesConversionTest {
                       set-name: ens192
                       addresses: [192.0.2.10/24]
                 """.formatted(MAC0);
+        // a NIC this VM does not have (a stale file from a template): said, not acted on
+        String stale = """
+                network:
+                  version: 2
+                  ethernets:
+                    old0:
+                      match:
+                        macaddress: "00:50:56:00:de:ad"
+                      set-name: old0
+                      dhcp4: true
+                """;
         // any vmxnet3 NIC gets DHCP: on KVM it is a virtio-net NIC
         String byDriver = """
                 network:
@@ -213,14 +229,17 @@ class NetworkStylesConversionTest {
                 """;
         g.file("etc/netplan/01-ens192.yaml", setName, 0600, 0, 0, NET_LABEL);
         g.file("etc/netplan/02-dhcp.yaml", byDriver, 0640, 0, 4, NET_LABEL);
+        g.file("etc/netplan/03-old.yaml", stale, 0600, 0, 0, NET_LABEL);
 
         MiniGuest.Converted c = g.convert();
 
         c.assertClean();
         assertNoPins(c);
-        assertKept(g, c, "/etc/netplan/01-ens192.yaml", setName,
+        assertThat(c.run().stderr()).contains("old0: /etc/netplan/03-old.yaml line 4 (netplan, dhcp) names the NIC "
+                + "with MAC 00:50:56:00:de:ad, which no NIC of this VM has");
+        assertKept(c, "/etc/netplan/01-ens192.yaml", setName,
                 "regular 0600 0:0\nsecurity.selinux = \"system_u:object_r:net_conf_t:s0\"");
-        assertKept(g, c, "/etc/netplan/02-dhcp.yaml", byDriver.replace("driver: vmxnet3", "driver: virtio_net"),
+        assertKept(c, "/etc/netplan/02-dhcp.yaml", byDriver.replace("driver: vmxnet3", "driver: virtio_net"),
                 "regular 0640 0:4\nsecurity.selinux = \"system_u:object_r:net_conf_t:s0\"");
         DebianGuestConversionTest.Golden.check("convert/net-styles/netplan-set-name-plan.txt", g.plan());
 
@@ -256,7 +275,7 @@ class NetworkStylesConversionTest {
 
                 [ipv6]
                 method=disabled
-                """.formatted(MAC0.toUpperCase(java.util.Locale.ROOT));
+                """.formatted(MAC0.toUpperCase(Locale.ROOT));
         g.file("etc/NetworkManager/system-connections/ens192.nmconnection", keyfile, 0600, 0, 0, NM_LABEL);
 
         MiniGuest.Converted c = g.convert();
@@ -264,7 +283,7 @@ class NetworkStylesConversionTest {
         c.assertClean();
         assertPinned(c, "ens192", MAC0, ETC_LABEL);
         assertThat(c.list("/etc/systemd/network")).containsExactly("10-jv2v-ens192.link");
-        assertKept(g, c, "/etc/NetworkManager/system-connections/ens192.nmconnection", keyfile,
+        assertKept(c, "/etc/NetworkManager/system-connections/ens192.nmconnection", keyfile,
                 "regular 0600 0:0\nsecurity.selinux = \"system_u:object_r:NetworkManager_etc_rw_t:s0\"");
         DebianGuestConversionTest.Golden.check("convert/net-styles/networkmanager-plan.txt", g.plan());
     }
@@ -285,7 +304,7 @@ class NetworkStylesConversionTest {
                 IPADDR=192.0.2.10
                 PREFIX=24
                 GATEWAY=192.0.2.1
-                """.formatted(MAC0.toUpperCase(java.util.Locale.ROOT));
+                """.formatted(MAC0.toUpperCase(Locale.ROOT));
         g.file("etc/sysconfig/network-scripts/ifcfg-ens192", ifcfg, 0644, 0, 0, NET_LABEL);
         g.file("etc/sysconfig/network-scripts/ifcfg-lo", "DEVICE=lo\nIPADDR=127.0.0.1\nONBOOT=yes\n", 0644, 0, 0,
                 NET_LABEL);
@@ -294,7 +313,7 @@ class NetworkStylesConversionTest {
 
         c.assertClean();
         assertPinned(c, "ens192", MAC0, ETC_LABEL);
-        assertKept(g, c, "/etc/sysconfig/network-scripts/ifcfg-ens192", ifcfg,
+        assertKept(c, "/etc/sysconfig/network-scripts/ifcfg-ens192", ifcfg,
                 "regular 0644 0:0\nsecurity.selinux = \"system_u:object_r:net_conf_t:s0\"");
         DebianGuestConversionTest.Golden.check("convert/net-styles/ifcfg-plan.txt", g.plan());
     }
@@ -329,12 +348,56 @@ class NetworkStylesConversionTest {
         assertPinned(c, "ens192", MAC0, "");
         assertThat(c.list("/etc/systemd/network")).containsExactlyInAnyOrder("10-ens192.network",
                 "90-vmware.network", "10-jv2v-ens192.link");
-        assertKept(g, c, "/etc/systemd/network/10-ens192.network", byName,
+        assertKept(c, "/etc/systemd/network/10-ens192.network", byName,
                 "regular 0644 0:0\nsecurity.selinux = \"system_u:object_r:net_conf_t:s0\"");
-        assertKept(g, c, "/etc/systemd/network/90-vmware.network",
-                byDriver.replace("Driver=vmxnet3 e1000e", "Driver=virtio_net virtio_net"),
+        assertKept(c, "/etc/systemd/network/90-vmware.network",
+                byDriver.replace("Driver=vmxnet3 e1000e", "Driver=virtio_net"),
                 "regular 0640 0:101\nsecurity.selinux = \"system_u:object_r:net_conf_t:s0\"");
         DebianGuestConversionTest.Golden.check("convert/net-styles/networkd-plan.txt", g.plan());
+    }
+
+    /**
+     * networkd's Name= takes shell patterns: {@code Name=ens1*} matched ens192 on VMware but would
+     * match neither enp1s0 (libvirt) nor ens3 (QEMU's pc machine), so ens192 is kept for the NIC in
+     * slot 192; the NIC in slot 224 does not match it and is left alone, and {@code Name=en*}
+     * matches every name the NIC may have on KVM: nothing to keep for it.
+     */
+    @Test
+    void networkdNamePatternKeepsTheVmwareNamesItMatches() throws Exception {
+        MiniGuest g = new MiniGuest(dir, "networkd-glob", MiniGuest.Kind.DEBIAN12).nic(0, MAC1, 224)
+                .nic(1, MAC0, 192);
+        String pattern = "[Match]\nName=ens1*\n\n[Network]\nAddress=192.0.2.10/24\n";
+        String any = "[Match]\nName=en*\n\n[Network]\nDHCP=yes\n";
+        g.file("etc/systemd/network/10-lan.network", pattern);
+        g.file("etc/systemd/network/99-any.network", any);
+
+        MiniGuest.Converted c = g.convert();
+
+        c.assertClean();
+        assertPinned(c, "ens192", MAC0, "");
+        assertThat(c.list("/etc/systemd/network")).containsExactlyInAnyOrder("10-lan.network", "99-any.network",
+                "10-jv2v-ens192.link");
+        assertThat(c.cat("/etc/systemd/network/10-lan.network")).isEqualTo(pattern);
+        DebianGuestConversionTest.Golden.check("convert/net-styles/networkd-glob-plan.txt", g.plan());
+    }
+
+    @Test
+    void olderKeyfilesWriteTheMacAsDecimalBytes() {
+        String keyfile = "[connection]\nid=x\ntype=802-3-ethernet\ninterface-name=ens192\n\n[802-3-ethernet]\n"
+                + "mac-address=0;80;86;138;1;146;\n";
+        assertThat(NetworkConfigs.nmKeyfile("/x", keyfile)).singleElement()
+                .satisfies(r -> assertThat(r.mac()).contains(MAC0));
+        assertThat(NetworkConfigs.keyfileMac("0;80;86;138;1;300;")).as("not bytes: left as it is, then ignored")
+                .isEqualTo("0;80;86;138;1;300;");
+    }
+
+    @Test
+    void globsReadAsFnmatchDoes() {
+        assertThat(NicPins.globRegex("ens1*").matcher("ens192").matches()).isTrue();
+        assertThat(NicPins.globRegex("ens1*").matcher("ens224").matches()).isFalse();
+        assertThat(NicPins.globRegex("ens[12]9?").matcher("ens192").matches()).isTrue();
+        assertThat(NicPins.globRegex("ens[!1]*").matcher("ens192").matches()).isFalse();
+        assertThat(NicPins.globRegex("en.*").matcher("ens192").matches()).as("a dot is a dot").isFalse();
     }
 
     // ------------------------------------------------------------------ two NICs
@@ -374,16 +437,16 @@ class NetworkStylesConversionTest {
         assertThat(c.cat("/etc/network/interfaces")).isEqualTo(interfaces);
         DebianGuestConversionTest.Golden.check("convert/net-styles/two-nics-plan.txt", g.plan());
 
-        java.nio.file.Path xml = c.out().resolve("two-nics.xml");
-        String x = java.nio.file.Files.readString(xml);
+        Path xml = c.out().resolve("two-nics.xml");
+        String x = Files.readString(xml);
         assertThat(x).containsSubsequence("<mac address='" + MAC1 + "'/>", "<model type='virtio'/>",
                 "<mac address='" + MAC0 + "'/>", "<model type='virtio'/>");
         Tools.require("virt-xml-validate");
         Tools.run("virt-xml-validate", xml.toString(), "domain");
 
-        java.nio.file.Path qemuOut = java.nio.file.Files.createDirectories(dir.resolve("qemu"));
-        org.jv2v.testing.Jv2vRun.ok("-i", "vmx", g.build().toString(), "-o", "qemu", "-os", qemuOut.toString());
-        String sh = java.nio.file.Files.readString(qemuOut.resolve("two-nics.sh"));
+        Path qemuOut = Files.createDirectories(dir.resolve("qemu"));
+        Jv2vRun.ok("-i", "vmx", g.build().toString(), "-o", "qemu", "-os", qemuOut.toString());
+        String sh = Files.readString(qemuOut.resolve("two-nics.sh"));
         assertThat(sh).containsSubsequence("virtio-net-pci,netdev=net0,mac=" + MAC1,
                 "virtio-net-pci,netdev=net1,mac=" + MAC0);
     }

@@ -106,6 +106,150 @@ class RpmPackagesTest {
         assertThat(Files.size(db)).as("a table of several pages").isGreaterThan(100_000);
     }
 
+    /**
+     * The same headers in a Berkeley DB hash file as RHEL 8 keeps them, made by db5.3_load from
+     * the sqlite database's blobs (keys: the instance numbers in the file's byte order, and
+     * instance 0 holding the next free number, as rpm writes it), on small pages (long overflow
+     * chains, many buckets) and big ones, in both byte orders; rpm's own bdb_ro backend lists the
+     * same packages as jv2v.
+     */
+    @Test
+    void berkeleyDbPackagesAsRpmsBdbRoReadsThem() throws Exception {
+        Tools.require("db5.3_load");
+        for (int pageSize : List.of(512, 4096, 65536)) {
+            for (boolean bigEndian : List.of(false, true)) {
+                String what = "page size " + pageSize + (bigEndian ? ", big-endian" : ", little-endian");
+                Path bdbDir = berkeleyDb("bdb-" + pageSize + (bigEndian ? "-be" : "-le"), pageSize, bigEndian);
+                Run.Result q = run(dir, "rpm", "--dbpath", bdbDir.toString(), "--define", "_db_backend bdb_ro", "-qa",
+                        "--qf", QF);
+                Map<String, String> theirs = records(q.stdout());
+                Path f = bdbDir.resolve("Packages");
+                Map<String, String> ours = new TreeMap<>();
+                for (RpmHeader h : RpmPackages.readBerkeleyDb(source(f), Files.size(f), f.toString())) {
+                    ours.put(s(h, RpmHeader.NAME), record(h));
+                }
+                assertThat(ours).as(what).hasSize(42).isEqualTo(theirs);
+            }
+        }
+    }
+
+    @Test
+    void aLoopInABucketChainIsAnError() throws Exception {
+        Tools.require("db5.3_load");
+        Path f = berkeleyDb("bdb-loop", 512, false).resolve("Packages");
+        // bucket 0's first page (1 + spares[0]) chained to itself
+        long page = readAt(f, 0x60, 4).order(java.nio.ByteOrder.LITTLE_ENDIAN).getInt(0);
+        patchIntLe(f, page * 512 + 0x10, (int) page);
+        assertThatThrownBy(() -> RpmPackages.readBerkeleyDb(source(f), Files.size(f), f.toString()))
+                .isInstanceOf(BadInputException.class)
+                .hasMessage(f + ": bucket 0 at offset 0x" + Long.toHexString(page * 512) + ": page " + page
+                        + " reached twice: the chains loop");
+    }
+
+    @Test
+    void anOverflowLengthOfTwoTo32IsAnError() throws Exception {
+        Tools.require("db5.3_load");
+        Path f = berkeleyDb("bdb-len", 512, false).resolve("Packages");
+        // the first off-page item (type 3) of bucket 0's page: its total length set to 0xffffffff
+        long page = readAt(f, 0x60, 4).order(java.nio.ByteOrder.LITTLE_ENDIAN).getInt(0);
+        ByteBuffer p = readAt(f, page * 512, 512).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        int n = p.getShort(0x14);
+        int item = -1;
+        for (int i = 0; i < n && item < 0; i++) {
+            int at = p.getShort(26 + 2 * i) & 0xffff;
+            if (p.get(at) == 3) {
+                item = at;
+            }
+        }
+        assertThat(item).as("an off-page value on bucket 0's page").isPositive();
+        patchIntLe(f, page * 512 + item + 8, -1);
+        assertThatThrownBy(() -> RpmPackages.readBerkeleyDb(source(f), Files.size(f), f.toString()))
+                .isInstanceOf(BadInputException.class)
+                .hasMessage(f + ": off-page item length at offset 0x" + Long.toHexString(page * 512 + item + 8)
+                        + ": 4294967295 bytes cannot come from a " + Files.size(f) + "-byte file");
+    }
+
+    /**
+     * Random damage (seeded): a few bytes of a real Packages file changed, 400 times over; every
+     * read either works or ends in a one-line BadInputException, never another exception or a hang.
+     */
+    @Test
+    @org.junit.jupiter.api.Timeout(120)
+    void randomDamageIsReadOrRefusedNeverAnythingElse() throws Exception {
+        Tools.require("db5.3_load");
+        Path good = berkeleyDb("bdb-fuzz", 512, false).resolve("Packages");
+        byte[] original = Files.readAllBytes(good);
+        java.util.Random rnd = new java.util.Random(42);
+        int read = 0;
+        int refused = 0;
+        for (int round = 0; round < 400; round++) {
+            byte[] b = original.clone();
+            for (int k = 1 + rnd.nextInt(4); k > 0; k--) {
+                // half the damage in the first pages (metadata, bucket pages), half anywhere
+                int at = rnd.nextBoolean() ? rnd.nextInt(Math.min(b.length, 4 * 512)) : rnd.nextInt(b.length);
+                b[at] = (byte) rnd.nextInt(256);
+            }
+            try {
+                RpmPackages.readBerkeleyDb(source(b), b.length, "damaged");
+                read++;
+            } catch (BadInputException e) {
+                assertThat(e.getMessage()).startsWith("damaged").doesNotContain("\n");
+                refused++;
+            }
+        }
+        System.out.println("Berkeley DB random damage, seed 42: read " + read + ", refused " + refused);
+        assertThat(refused).as("damage is noticed").isGreaterThan(40);
+    }
+
+    static SqliteTable.Source source(byte[] file) {
+        return (dst, pos) -> {
+            if (pos < 0 || pos + dst.remaining() > file.length) {
+                throw new IOException("read past the end");
+            }
+            dst.put(file, (int) pos, dst.remaining());
+        };
+    }
+
+    @Test
+    void notABerkeleyDbHashFile() throws Exception {
+        Path junk = dir.resolve("Packages.junk");
+        Files.write(junk, new byte[4096]);
+        assertThatThrownBy(() -> RpmPackages.readBerkeleyDb(source(junk), 4096, junk.toString()))
+                .isInstanceOf(BadInputException.class)
+                .hasMessage(junk + ": magic at offset 0xc: 0x00000000 is not a Berkeley DB hash database's");
+    }
+
+    static final String QF = "%{NAME}@@%{EPOCH}@@%{VERSION}@@%{RELEASE}@@%{ARCH}@@%{URL}@@%{SUMMARY}@@%{DESCRIPTION}##\n";
+
+    private static Map<String, String> records(String rpmOutput) {
+        Map<String, String> out = new TreeMap<>();
+        for (String rec : rpmOutput.split("##\n")) {
+            if (!rec.isBlank()) {
+                out.put(rec.substring(0, rec.indexOf("@@")), rec);
+            }
+        }
+        return out;
+    }
+
+    private static String record(RpmHeader h) {
+        String epoch = h.number(RpmHeader.EPOCH).map(String::valueOf).orElse("(none)");
+        return String.join("@@", s(h, RpmHeader.NAME), epoch, s(h, RpmHeader.VERSION), s(h, RpmHeader.RELEASE),
+                s(h, RpmHeader.ARCH), s(h, RpmHeader.URL), s(h, RpmHeader.SUMMARY), s(h, RpmHeader.DESCRIPTION));
+    }
+
+    /** A folder holding a Packages file made by db5.3_load from the sqlite database's header blobs. */
+    static Path berkeleyDb(String name, int pageSize, boolean bigEndian) throws Exception {
+        Path out = Files.createDirectories(dir.resolve(name));
+        org.jv2v.inspect.RpmDatabase.toBerkeleyDb(db, out.resolve("Packages"), pageSize, bigEndian);
+        return out;
+    }
+
+    private static void patchIntLe(Path f, long offset, int value) throws IOException {
+        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(0, value), offset);
+        }
+    }
+
     private static String s(RpmHeader h, int tag) {
         return h.string(tag).orElse("(none)");
     }

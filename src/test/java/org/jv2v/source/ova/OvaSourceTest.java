@@ -138,6 +138,8 @@ class OvaSourceTest {
         }
         assertThat(inTar).isEqualTo(Files.readAllBytes(dir.resolve("two-disks/disk2.vmdk")));
         assertThat(vm.disks().get(0).virtualSize()).hasValue(50L << 30);
+        // the NIC's PCI slot from VMware's vmw:Config slotInfo.pciSlotNumber (the guest calls it ens33)
+        assertThat(vm.nics()).singleElement().satisfies(n -> assertThat(n.pciSlot()).hasValue(33));
     }
 
     private Path checksumOva(String manifest, boolean folder) throws Exception {

@@ -181,6 +181,9 @@ class VmxSourceTest {
                 ethernet0.networkName = "VM Network"
                 ethernet0.addressType = "vpx"
                 ethernet0.generatedAddress = "00:50:56:9b:5f:0d"
+                ethernet0.pciSlotNumber = "192"
+                ethernet1.pciSlotNumber = "-1"
+                ethernet2.pciSlotNumber = "slot"
                 ethernet2.present = "TRUE"
                 ethernet2.connectionType = "bridged"
                 ethernet2.addressType = "generated"
@@ -206,6 +209,11 @@ class VmxSourceTest {
         assertThat(n2.vnetType()).isEqualTo(SourceNic.VnetType.BRIDGE);
         assertThat(n2.vnet()).isEqualTo("ethernet2");
         assertThat(n2.startConnected()).isFalse();
+        // ESXi's slot numbers, which the guest's predictable NIC names come from; -1 is "not placed yet"
+        assertThat(n0.pciSlot()).hasValue(192);
+        assertThat(n1.pciSlot()).isEmpty();
+        assertThat(n2.pciSlot()).isEmpty();
+        assertThat(warnings).anyMatch(w -> w.endsWith("ethernet2: 'slot' is not a PCI slot number: ignored"));
     }
 
     @Test
