@@ -92,10 +92,8 @@ final class BtrfsGuests {
 
     /** The snapshot the openSUSE guest boots: its root, with empty folders where subvolumes are mounted. */
     static GuestTree suseRoot() throws IOException {
-        return new GuestTree()
-                .dir("dev", "proc", "sys", "tmp", "root", "home", "var", ".snapshots", "usr/share", "usr/local")
-                .link("bin", "usr/bin").link("lib", "usr/lib").link("sbin", "usr/sbin").link("lib64", "usr/lib64")
-                .copy("usr/bin/ls", Path.of("/usr/bin/ls"))
+        return TestGuests.rpmSystemd(TestGuests.usrMergedRoot("dev", "proc", "sys", "tmp", "root", "home", "var",
+                        ".snapshots", "usr/share", "usr/local"), "zypper", "sqlite")
                 .file("usr/lib/os-release", """
                         NAME="openSUSE Leap"
                         VERSION="15.5"
@@ -113,12 +111,7 @@ final class BtrfsGuests {
                         UUID=%1$s  /var         btrfs  subvol=/@/var         0  0
                         UUID=%1$s  /.snapshots  btrfs  subvol=/@/.snapshots  0  0
                         """.formatted(SUSE_UUID))
-                .file("etc/sysconfig/network/ifcfg-eth0", "BOOTPROTO='dhcp'\nSTARTMODE='auto'\n")
-                .link("usr/sbin/init", "../lib/systemd/systemd")
-                .file("usr/lib/systemd/systemd", "not really systemd\n")
-                .file("usr/bin/zypper", "not really zypper\n")
-                .copy("usr/lib/rpm/rpmrc", Path.of("/usr/lib/rpm/rpmrc"))
-                .file("usr/lib/rpm/macros", "%_var /var\n%_dbpath %{_var}/lib/rpm\n%_db_backend sqlite\n");
+                .file("etc/sysconfig/network/ifcfg-eth0", "BOOTPROTO='dhcp'\nSTARTMODE='auto'\n");
     }
 
     static GuestTree suseHome() {
@@ -221,15 +214,8 @@ final class BtrfsGuests {
 
     /** An MBR disk with one partition holding an empty btrfs (mkfs.btrfs on the host, for a fixed UUID). */
     private static void blankBtrfs(Path dir, Path image, String uuid, String label) throws Exception {
-        Files.deleteIfExists(image);
-        TestGuests.truncate(image, SIZE);
-        Path table = Files.writeString(dir.resolve("table.sfdisk"), "label: dos\nstart=" + START + ", type=83\n");
-        TestGuests.run(dir, "sh", "-c", "sfdisk -q " + image + " < " + table);
-        Path part = dir.resolve("part.btrfs");
-        Files.deleteIfExists(part);
-        TestGuests.truncate(part, SIZE - START * 512);
-        TestGuests.run(dir, "mkfs.btrfs", "-q", "-f", "-U", uuid, "-L", label, part.toString());
-        TestGuests.copyInto(part, image, START * 512);
-        Files.delete(part);
+        TestGuests.partitioned(dir, image, SIZE, "label: dos\nstart=" + START + ", type=83\n");
+        TestGuests.formatted(dir, image, START, SIZE / 512 - START, "part.btrfs",
+                part -> TestGuests.run(dir, "mkfs.btrfs", "-q", "-f", "-U", uuid, "-L", label, part.toString()));
     }
 }

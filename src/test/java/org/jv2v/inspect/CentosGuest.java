@@ -58,10 +58,9 @@ final class CentosGuest {
             """;
 
     static GuestTree root() throws IOException {
-        return new GuestTree()
-                .dir("boot", "dev", "home", "proc", "sys", "tmp", "root", "usr/share", "usr/local")
-                .link("bin", "usr/bin").link("lib", "usr/lib").link("sbin", "usr/sbin").link("lib64", "usr/lib64")
-                .copy("usr/bin/ls", Path.of("/usr/bin/ls"))
+        // CentOS 8 says bdb; librpm builds without it (Debian's) read the file with bdb_ro
+        return TestGuests.rpmSystemd(TestGuests.usrMergedRoot("boot", "dev", "home", "proc", "sys", "tmp", "root",
+                        "usr/share", "usr/local"), "dnf", "bdb_ro")
                 .file("etc/os-release", """
                         NAME="CentOS Linux"
                         VERSION="8"
@@ -71,17 +70,9 @@ final class CentosGuest {
                         PLATFORM_ID="platform:el8"
                         PRETTY_NAME="CentOS Linux 8"
                         """)
-                .file("etc/centos-release", "CentOS Linux release 8.5.2111\n")
-                .link("etc/redhat-release", "centos-release")
-                .link("etc/system-release", "centos-release")
+                .redHatRelease("centos", "CentOS Linux release 8.5.2111\n")
                 .file("etc/hostname", "centos8.example.com\n")
-                .file("etc/fstab", "UUID=" + ROOT_UUID + " /  ext4  defaults 1 1\n")
-                .link("usr/sbin/init", "../lib/systemd/systemd")
-                .file("usr/lib/systemd/systemd", "not really systemd\n")
-                .file("usr/bin/dnf", "not really dnf\n")
-                .copy("usr/lib/rpm/rpmrc", Path.of("/usr/lib/rpm/rpmrc"))
-                // CentOS 8 says bdb; librpm builds without it (Debian's) read the file with bdb_ro
-                .file("usr/lib/rpm/macros", "%_var /var\n%_dbpath %{_var}/lib/rpm\n%_db_backend bdb_ro\n");
+                .file("etc/fstab", "UUID=" + ROOT_UUID + " /  ext4  defaults 1 1\n");
     }
 
     static synchronized TestGuests.Guest centos8() throws Exception {
@@ -95,10 +86,7 @@ final class CentosGuest {
         String stamp = TestGuests.stamp("centos8 " + SPEC, root);
         if (!TestGuests.fresh(dir, stamp, image)) {
             Files.deleteIfExists(dir.resolve("stamp"));
-            Files.deleteIfExists(image);
-            TestGuests.truncate(image, SIZE);
-            Path table = Files.writeString(dir.resolve("table.sfdisk"), "label: dos\nstart=" + START + ", type=83\n");
-            TestGuests.run(dir, "sh", "-c", "sfdisk -q " + image + " < " + table);
+            TestGuests.partitioned(dir, image, SIZE, "label: dos\nstart=" + START + ", type=83\n");
             TestGuests.mkext4(dir, image, START, SIZE / 512 - START, ROOT_UUID, "", root, t -> {
                 RpmDatabase.write(t, SPEC);
                 Path rpmdb = t.resolve("var/lib/rpm");

@@ -49,6 +49,16 @@ final class GuestTree {
         return this;
     }
 
+    /**
+     * etc/{@code name}-release holding {@code text}, with etc/redhat-release and etc/system-release
+     * linked to it, as the Red Hat family lays them out.
+     */
+    GuestTree redHatRelease(String name, String text) {
+        return file("etc/" + name + "-release", text)
+                .link("etc/redhat-release", name + "-release")
+                .link("etc/system-release", name + "-release");
+    }
+
     GuestTree dir(String... paths) {
         for (String p : paths) {
             nodes.put(p, new DirNode());

@@ -92,25 +92,17 @@ public final class TestGuests {
 
     private static void buildDebian(Path dir, Path image, GuestTree root, GuestTree boot, GuestTree srv)
             throws Exception {
-        Files.deleteIfExists(image);
-        truncate(image, DEBIAN_SIZE);
-        String table = "label: dos\nlabel-id: 0x" + DEBIAN_DISK_ID + "\n"
+        partitioned(dir, image, DEBIAN_SIZE, "label: dos\nlabel-id: 0x" + DEBIAN_DISK_ID + "\n"
                 + "start=" + DEBIAN_BOOT[0] + ", size=" + DEBIAN_BOOT[1] + ", type=83, bootable\n"
                 + "start=" + DEBIAN_SWAP[0] + ", size=" + DEBIAN_SWAP[1] + ", type=82\n"
                 + "start=" + DEBIAN_EXTENDED[0] + ", size=" + DEBIAN_EXTENDED[1] + ", type=5\n"
                 + "start=" + DEBIAN_ROOT_START + ", type=83\n"
-                + "start=" + DEBIAN_SRV[0] + ", size=" + DEBIAN_SRV[1] + ", type=83\n";
-        Path tableFile = Files.writeString(dir.resolve("table.sfdisk"), table);
-        run(dir, "sh", "-c", "sfdisk -q " + image + " < " + tableFile);
+                + "start=" + DEBIAN_SRV[0] + ", size=" + DEBIAN_SRV[1] + ", type=83\n");
         mkext4(dir, image, DEBIAN_BOOT[0], DEBIAN_BOOT[1], DEBIAN_BOOT_UUID, "boot", boot);
         mkext4(dir, image, DEBIAN_SRV[0], DEBIAN_SRV[1], DEBIAN_SRV_UUID, "srv", srv);
         mkext4(dir, image, DEBIAN_ROOT_START, DEBIAN_SIZE / 512 - DEBIAN_ROOT_START, DEBIAN_ROOT_UUID, "", root);
-        Path swap = dir.resolve("swap.img");
-        Files.deleteIfExists(swap);
-        truncate(swap, DEBIAN_SWAP[1] * 512);
-        run(dir, "mkswap", "-U", DEBIAN_SWAP_UUID, "-L", "swap0", swap.toString());
-        copyInto(swap, image, DEBIAN_SWAP[0] * 512);
-        Files.delete(swap);
+        formatted(dir, image, DEBIAN_SWAP[0], DEBIAN_SWAP[1], "swap.img",
+                swap -> run(dir, "mkswap", "-U", DEBIAN_SWAP_UUID, "-L", "swap0", swap.toString()));
         try (FileChannel ch = FileChannel.open(image, StandardOpenOption.WRITE)) {
             ch.write(ByteBuffer.wrap(BOOT_CODE), 0);
             ch.write(ByteBuffer.wrap(BOOT_CODE), CORE_IMG_OFFSET);
@@ -120,10 +112,8 @@ public final class TestGuests {
     static GuestTree debianRoot() throws IOException {
         String kver = "6.1.0-18-amd64";
         String old = "5.10.0-28-amd64";
-        GuestTree t = new GuestTree()
-                .dir("boot", "dev", "home/user", "proc", "sys", "tmp", "srv", "root", "var/log", "usr/share", "usr/local")
-                .link("bin", "usr/bin").link("lib", "usr/lib").link("sbin", "usr/sbin").link("lib64", "usr/lib64")
-                .copy("usr/bin/ls", Path.of("/usr/bin/ls"))
+        GuestTree t = usrMergedRoot("boot", "dev", "home/user", "proc", "sys", "tmp", "srv", "root", "var/log",
+                        "usr/share", "usr/local")
                 .copy("usr/bin/dash", Path.of("/bin/sh").toRealPath())
                 .link("usr/bin/sh", "dash")
                 .file("usr/lib/os-release", """
@@ -248,22 +238,15 @@ public final class TestGuests {
         String stamp = stamp("fedora " + FEDORA_SPEC, root);
         if (!fresh(dir, stamp, image)) {
             Files.deleteIfExists(dir.resolve("stamp"));
-            Files.deleteIfExists(image);
-            truncate(image, FEDORA_SIZE);
-            Path tableFile = Files.writeString(dir.resolve("table.sfdisk"), "label: dos\nlabel-id: 0x0f3d0039\n"
+            partitioned(dir, image, FEDORA_SIZE, "label: dos\nlabel-id: 0x0f3d0039\n"
                     + "start=" + FEDORA_ROOT_START + ", type=83, bootable\n");
-            run(dir, "sh", "-c", "sfdisk -q " + image + " < " + tableFile);
             Path t = dir.resolve("tree");
             deleteTree(t);
             root.writeTo(t);
             RpmDatabase.write(t, FEDORA_SPEC);
-            Path part = dir.resolve("part.btrfs");
-            Files.deleteIfExists(part);
-            truncate(part, FEDORA_SIZE - FEDORA_ROOT_START * 512);
-            run(dir, "mkfs.btrfs", "-q", "-f", "-U", FEDORA_ROOT_UUID, "-L", "fedora_root", "-r", t.toString(),
-                    part.toString());
-            copyInto(part, image, FEDORA_ROOT_START * 512);
-            Files.delete(part);
+            formatted(dir, image, FEDORA_ROOT_START, FEDORA_SIZE / 512 - FEDORA_ROOT_START, "part.btrfs",
+                    part -> run(dir, "mkfs.btrfs", "-q", "-f", "-U", FEDORA_ROOT_UUID, "-L", "fedora_root",
+                            "-r", t.toString(), part.toString()));
             deleteTree(t);
             Files.writeString(dir.resolve("stamp"), stamp);
         }
@@ -296,10 +279,8 @@ public final class TestGuests {
 
     static GuestTree fedoraRoot() throws IOException {
         String kver = "6.5.6-300.fc39.x86_64";
-        return new GuestTree()
-                .dir("dev", "home/user", "proc", "sys", "tmp", "root", "var/log", "usr/share", "usr/local")
-                .link("bin", "usr/bin").link("lib", "usr/lib").link("sbin", "usr/sbin").link("lib64", "usr/lib64")
-                .copy("usr/bin/ls", Path.of("/usr/bin/ls"))
+        return rpmSystemd(usrMergedRoot("dev", "home/user", "proc", "sys", "tmp", "root", "var/log", "usr/share",
+                        "usr/local"), "dnf", "sqlite")
                 .file("usr/lib/os-release", """
                         NAME="Fedora Linux"
                         VERSION="39 (Server Edition)"
@@ -310,19 +291,12 @@ public final class TestGuests {
                         VARIANT_ID=server
                         """)
                 .link("etc/os-release", "../usr/lib/os-release")
-                .file("etc/fedora-release", "Fedora release 39 (Thirty Nine)\n")
-                .link("etc/redhat-release", "fedora-release")
-                .link("etc/system-release", "fedora-release")
+                .redHatRelease("fedora", "Fedora release 39 (Thirty Nine)\n")
                 .file("etc/hostname", "fedora39.example.com\n")
                 .file("etc/fstab", "UUID=" + FEDORA_ROOT_UUID + " /  btrfs  defaults,compress=zstd:1 0 0\n")
                 .file("etc/NetworkManager/system-connections/ens192.nmconnection",
                         "[connection]\nid=ens192\ntype=ethernet\n\n[ipv4]\nmethod=auto\n")
                 .file("usr/sbin/NetworkManager", "not really NetworkManager\n")
-                .link("usr/sbin/init", "../lib/systemd/systemd")
-                .file("usr/lib/systemd/systemd", "not really systemd\n")
-                .file("usr/bin/dnf", "not really dnf\n")
-                .copy("usr/lib/rpm/rpmrc", Path.of("/usr/lib/rpm/rpmrc"))
-                .file("usr/lib/rpm/macros", "%_var /var\n%_dbpath %{_var}/lib/rpm\n%_db_backend sqlite\n")
                 .file("boot/vmlinuz-" + kver, "kernel image stand-in\n")
                 .file("boot/initramfs-" + kver + ".img", "initramfs stand-in\n")
                 .file("boot/grub2/grub.cfg", "set default=0\n")
@@ -467,11 +441,8 @@ public final class TestGuests {
 
     static GuestTree rockyRoot() throws IOException {
         String kver = "5.14.0-362.8.1.el9_3.x86_64";
-        return new GuestTree()
-                .dir("boot/efi", "dev", "home", "proc", "sys", "tmp", "root", "var/log", "usr/share", "usr/local",
-                        "etc/sysconfig")
-                .link("bin", "usr/bin").link("lib", "usr/lib").link("sbin", "usr/sbin").link("lib64", "usr/lib64")
-                .copy("usr/bin/ls", Path.of("/usr/bin/ls"))
+        return rpmSystemd(usrMergedRoot("boot/efi", "dev", "home", "proc", "sys", "tmp", "root", "var/log",
+                        "usr/share", "usr/local", "etc/sysconfig"), "dnf", "sqlite")
                 .file("etc/os-release", """
                         NAME="Rocky Linux"
                         VERSION="9.3 (Blue Onyx)"
@@ -482,9 +453,7 @@ public final class TestGuests {
                         PRETTY_NAME="Rocky Linux 9.3 (Blue Onyx)"
                         ANSI_COLOR="0;32"
                         """)
-                .file("etc/rocky-release", "Rocky Linux release 9.3 (Blue Onyx)\n")
-                .link("etc/redhat-release", "rocky-release")
-                .link("etc/system-release", "rocky-release")
+                .redHatRelease("rocky", "Rocky Linux release 9.3 (Blue Onyx)\n")
                 .file("etc/hostname", "rocky9.example.com\n")
                 .file("etc/fstab", """
                         #
@@ -498,13 +467,6 @@ public final class TestGuests {
                 .file("etc/NetworkManager/system-connections/ens192.nmconnection",
                         "[connection]\nid=ens192\ntype=ethernet\ninterface-name=ens192\n\n[ipv4]\nmethod=auto\n")
                 .file("usr/sbin/NetworkManager", "not really NetworkManager\n")
-                .link("usr/sbin/init", "../lib/systemd/systemd")
-                .file("usr/lib/systemd/systemd", "not really systemd\n")
-                .file("usr/bin/dnf", "not really dnf\n")
-                // librpm reads the guest's configuration (libguestfs runs it chrooted into the guest): without
-                // an rpmrc it reads no macros at all, so it would not find the database
-                .copy("usr/lib/rpm/rpmrc", Path.of("/usr/lib/rpm/rpmrc"))
-                .file("usr/lib/rpm/macros", "%_var /var\n%_dbpath %{_var}/lib/rpm\n%_db_backend sqlite\n")
                 .file("usr/lib/modules/" + kver + "/modules.builtin",
                         "kernel/drivers/virtio/virtio.ko\nkernel/drivers/virtio/virtio_ring.ko\n"
                                 + "kernel/drivers/virtio/virtio_pci.ko\n")
@@ -659,12 +621,9 @@ public final class TestGuests {
 
     /** Host-side work (partitions, NTFS, hives); returns the guestfish commands that fill the NTFS. */
     private static String prepareWindows(Path dir, Path image, GuestTree c, GuestTree sysres) throws Exception {
-        Files.deleteIfExists(image);
-        truncate(image, WIN_SIZE);
-        Path tableFile = Files.writeString(dir.resolve("table.sfdisk"), "label: dos\nlabel-id: 0x" + WIN_DISK_ID + "\n"
+        partitioned(dir, image, WIN_SIZE, "label: dos\nlabel-id: 0x" + WIN_DISK_ID + "\n"
                 + "start=" + WIN_SYSRES[0] + ", size=" + WIN_SYSRES[1] + ", type=7, bootable\n"
                 + "start=" + WIN_C_START + ", type=7\n");
-        run(dir, "sh", "-c", "sfdisk -q " + image + " < " + tableFile);
         mkntfs(dir, image, WIN_SYSRES[0], WIN_SYSRES[1], "System Reserved", WIN_SYSRES_SERIAL);
         mkntfs(dir, image, WIN_C_START, WIN_SIZE / 512 - WIN_C_START, "", WIN_C_SERIAL);
         Path hives = Files.createDirectories(dir.resolve("hives"));
@@ -745,19 +704,16 @@ public final class TestGuests {
 
     private static void mkntfs(Path dir, Path image, long start, long sectors, String label, String serial)
             throws Exception {
-        Path part = dir.resolve("part.ntfs");
-        Files.deleteIfExists(part);
-        truncate(part, sectors * 512);
-        List<String> cmd = new ArrayList<>(List.of("mkntfs", "-F", "-Q", "-q", "-p", Long.toString(start), "-H", "255",
-                "-S", "63"));
-        if (!label.isEmpty()) {
-            cmd.addAll(List.of("-L", label));
-        }
-        cmd.add(part.toString());
-        run(dir, cmd.toArray(String[]::new));
-        run(dir, "ntfslabel", "--new-serial=" + serial, part.toString());
-        copyInto(part, image, start * 512);
-        Files.delete(part);
+        formatted(dir, image, start, sectors, "part.ntfs", part -> {
+            List<String> cmd = new ArrayList<>(List.of("mkntfs", "-F", "-Q", "-q", "-p", Long.toString(start),
+                    "-H", "255", "-S", "63"));
+            if (!label.isEmpty()) {
+                cmd.addAll(List.of("-L", label));
+            }
+            cmd.add(part.toString());
+            run(dir, cmd.toArray(String[]::new));
+            run(dir, "ntfslabel", "--new-serial=" + serial, part.toString());
+        });
     }
 
     // ---- virt-inspector's verdict on all guests at once (one appliance) ----
@@ -803,9 +759,53 @@ public final class TestGuests {
         assertThat(r.exitCode()).as("guestfish: " + r.all()).isZero();
     }
 
+    /** A step on a folder or file being built (a tree being filled, a partition being formatted). */
     @FunctionalInterface
     interface TreeHook {
         void apply(Path tree) throws Exception;
+    }
+
+    /** The start of a usr-merged Linux root: these folders, bin, lib, sbin and lib64 linked into /usr, a real ls. */
+    static GuestTree usrMergedRoot(String... dirs) throws IOException {
+        return new GuestTree().dir(dirs)
+                .link("bin", "usr/bin").link("lib", "usr/lib").link("sbin", "usr/sbin").link("lib64", "usr/lib64")
+                .copy("usr/bin/ls", Path.of("/usr/bin/ls"));
+    }
+
+    /**
+     * Adds systemd as init, a stand-in for the package tool, and the RPM configuration: librpm reads the
+     * guest's (libguestfs runs it chrooted into the guest), and without an rpmrc it reads no macros at
+     * all, so it would not find the database in {@code dbBackend}'s format.
+     */
+    static GuestTree rpmSystemd(GuestTree root, String packageTool, String dbBackend) throws IOException {
+        return root.link("usr/sbin/init", "../lib/systemd/systemd")
+                .file("usr/lib/systemd/systemd", "not really systemd\n")
+                .file("usr/bin/" + packageTool, "not really " + packageTool + "\n")
+                .copy("usr/lib/rpm/rpmrc", Path.of("/usr/lib/rpm/rpmrc"))
+                .file("usr/lib/rpm/macros", "%_var /var\n%_dbpath %{_var}/lib/rpm\n%_db_backend " + dbBackend + "\n");
+    }
+
+    /** A new raw disk of {@code size} bytes, partitioned by sfdisk from {@code table} (an sfdisk script). */
+    static void partitioned(Path dir, Path image, long size, String table) throws Exception {
+        Files.deleteIfExists(image);
+        truncate(image, size);
+        Path tableFile = Files.writeString(dir.resolve("table.sfdisk"), table);
+        run(dir, "sh", "-c", "sfdisk -q " + image + " < " + tableFile);
+    }
+
+    /**
+     * Formats a partition on the host: {@code mkfs} makes the filesystem in a scratch file of
+     * {@code sectors} (named {@code name} in {@code dir}), which is then copied into the image at
+     * {@code startSector}.
+     */
+    static void formatted(Path dir, Path image, long startSector, long sectors, String name, TreeHook mkfs)
+            throws Exception {
+        Path part = dir.resolve(name);
+        Files.deleteIfExists(part);
+        truncate(part, sectors * 512);
+        mkfs.apply(part);
+        copyInto(part, image, startSector * 512);
+        Files.delete(part);
     }
 
     static Path tar(Path dir, String name, GuestTree tree, TreeHook hook) throws Exception {
