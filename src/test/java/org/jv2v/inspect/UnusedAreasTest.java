@@ -20,6 +20,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -98,44 +99,53 @@ class UnusedAreasTest {
     void fedoraOnBtrfsCopiedWithoutUnusedAreasIsIntact() throws Exception {
         Tools.require("btrfs");
         TestGuests.Guest guest = TestGuests.fedora();
-        Copied copied = copySkipping(guest.image());
-        assertThat(copied.map().unusedBytes()).as("most of a nearly empty btrfs").isGreaterThan(100L << 20);
-        long size = Files.size(guest.image());
-        Path part = extract(copied.image(), TestGuests.FEDORA_ROOT_START * 512,
-                size - TestGuests.FEDORA_ROOT_START * 512, "btrfs");
-        Run.Result check = Run.run(List.of("btrfs", "check", "--readonly", part.toString()), dir, Map.of(), 120);
-        assertThat(check.exitCode()).as("btrfs check --readonly:\n" + check.all()).isZero();
-        // read back by btrfs-progs (btrfs restore), not by jv2v
-        Path out = Files.createDirectories(dir.resolve("restored"));
-        Run.Result r = Run.run(List.of("btrfs", "restore", "-i", part.toString(), out.toString()), dir, Map.of(), 120);
-        assertThat(r.exitCode()).as("btrfs restore:\n" + r.all()).isZero();
-        for (Map.Entry<String, byte[]> f : guest.trees().get("/").files().entrySet()) {
-            assertThat(Files.readAllBytes(out.resolve(f.getKey()))).as(f.getKey()).isEqualTo(f.getValue());
-        }
+        Path part = copiedBtrfs(guest, TestGuests.FEDORA_ROOT_START, 100L << 20, "btrfs");
+        assertRestored(part, List.of(), "restored", "/", guest.trees().get("/"));
     }
 
     @Test
     void btrfsSubvolumesCopiedWithoutUnusedAreasAreIntact() throws Exception {
         Tools.require("btrfs");
         TestGuests.Guest guest = BtrfsGuests.opensuse();
-        Copied copied = copySkipping(guest.image());
-        assertThat(copied.map().unusedBytes()).as("most of a nearly empty btrfs").isGreaterThan(60L << 20);
-        long size = Files.size(guest.image());
-        Path part = extract(copied.image(), BtrfsGuests.START * 512, size - BtrfsGuests.START * 512, "suse");
-        Run.Result check = Run.run(List.of("btrfs", "check", "--readonly", part.toString()), dir, Map.of(), 120);
-        assertThat(check.exitCode()).as("btrfs check --readonly:\n" + check.all()).isZero();
-        // each subvolume read back by btrfs-progs (btrfs restore -r ID), not by jv2v
+        Path part = copiedBtrfs(guest, BtrfsGuests.START, 60L << 20, "suse");
         Map<String, Long> ids = Map.of("/", BtrfsGuests.SUSE_ROOT_ID, "/home", BtrfsGuests.SUSE_HOME_ID,
                 "/var", BtrfsGuests.SUSE_VAR_ID);
         for (Map.Entry<String, Long> e : ids.entrySet()) {
-            Path out = Files.createDirectories(dir.resolve("restored-" + e.getValue()));
-            Run.Result r = Run.run(List.of("btrfs", "restore", "-i", "-r", e.getValue().toString(), part.toString(),
-                    out.toString()), dir, Map.of(), 120);
-            assertThat(r.exitCode()).as("btrfs restore -r " + e.getValue() + ":\n" + r.all()).isZero();
-            for (Map.Entry<String, byte[]> f : guest.trees().get(e.getKey()).files().entrySet()) {
-                assertThat(Files.readAllBytes(out.resolve(f.getKey()))).as(e.getKey() + " " + f.getKey())
-                        .isEqualTo(f.getValue());
-            }
+            assertRestored(part, List.of("-r", e.getValue().toString()), "restored-" + e.getValue(), e.getKey(),
+                    guest.trees().get(e.getKey()));
+        }
+    }
+
+    /**
+     * Copies the guest without its unused areas (asserting that at least {@code minUnused} bytes were
+     * skipped) and returns the copy's btrfs partition, from {@code startSector} to the end of the
+     * disk, after btrfs check has passed it.
+     */
+    private Path copiedBtrfs(TestGuests.Guest guest, long startSector, long minUnused, String name) throws Exception {
+        Copied copied = copySkipping(guest.image());
+        assertThat(copied.map().unusedBytes()).as("most of a nearly empty btrfs").isGreaterThan(minUnused);
+        long size = Files.size(guest.image());
+        Path part = extract(copied.image(), startSector * 512, size - startSector * 512, name);
+        Run.Result check = Run.run(List.of("btrfs", "check", "--readonly", part.toString()), dir, Map.of(), 120);
+        assertThat(check.exitCode()).as("btrfs check --readonly:\n" + check.all()).isZero();
+        return part;
+    }
+
+    /**
+     * Reads a btrfs (the subvolume that {@code options} name, if any) back by btrfs-progs (btrfs
+     * restore), not by jv2v, and checks it holds every file of {@code tree} with the same bytes.
+     */
+    private void assertRestored(Path part, List<String> options, String outName, String mountPoint, GuestTree tree)
+            throws Exception {
+        Path out = Files.createDirectories(dir.resolve(outName));
+        List<String> cmd = new ArrayList<>(List.of("btrfs", "restore", "-i"));
+        cmd.addAll(options);
+        cmd.addAll(List.of(part.toString(), out.toString()));
+        Run.Result r = Run.run(cmd, dir, Map.of(), 120);
+        assertThat(r.exitCode()).as(String.join(" ", cmd) + ":\n" + r.all()).isZero();
+        for (Map.Entry<String, byte[]> f : tree.files().entrySet()) {
+            assertThat(Files.readAllBytes(out.resolve(f.getKey()))).as(mountPoint + " " + f.getKey())
+                    .isEqualTo(f.getValue());
         }
     }
 
