@@ -46,11 +46,8 @@ class UnusedAreasTest {
     void debianCopiedWithoutUnusedAreasIsIntact() throws Exception {
         Tools.require("e2fsck", "debugfs", "blkid");
         TestGuests.Guest guest = TestGuests.debian();
-        Copied copied = copySkipping(guest.image());
-        Path copy = copied.image();
-        UnusedAreas.DiskMap map = copied.map();
         long size = Files.size(guest.image());
-        assertThat(map.unusedBytes()).as("most of a nearly empty 200 MiB disk is skipped").isGreaterThan(size / 2);
+        Path copy = copySkipping(guest, "most of a nearly empty 200 MiB disk is skipped", size / 2);
         // the MBR's boot code and what lies between the MBR and the first partition (grub's core.img)
         byte[] head = readRange(copy, 0, TestGuests.CORE_IMG_OFFSET + TestGuests.BOOT_CODE.length);
         assertThat(Arrays.copyOfRange(head, 0, TestGuests.BOOT_CODE.length)).isEqualTo(TestGuests.BOOT_CODE);
@@ -73,10 +70,7 @@ class UnusedAreasTest {
     void rockyCopiedWithoutUnusedAreasIsIntact() throws Exception {
         Tools.require("xfs_repair", "fsck.fat");
         TestGuests.Guest guest = TestGuests.rocky();
-        Copied copied = copySkipping(guest.image());
-        Path copy = copied.image();
-        UnusedAreas.DiskMap map = copied.map();
-        assertThat(map.unusedBytes()).as("most of two nearly empty XFS filesystems").isGreaterThan(400L << 20);
+        Path copy = copySkipping(guest, "most of two nearly empty XFS filesystems", 400L << 20);
         try (FileDevice d = FileDevice.open(copy)) {
             var scan = Volumes.scan(List.of(d));
             for (String name : List.of("/dev/sda2", "/dev/rl/root")) {
@@ -122,10 +116,9 @@ class UnusedAreasTest {
      * disk, after btrfs check has passed it.
      */
     private Path copiedBtrfs(TestGuests.Guest guest, long startSector, long minUnused, String name) throws Exception {
-        Copied copied = copySkipping(guest.image());
-        assertThat(copied.map().unusedBytes()).as("most of a nearly empty btrfs").isGreaterThan(minUnused);
+        Path copy = copySkipping(guest, "most of a nearly empty btrfs", minUnused);
         long size = Files.size(guest.image());
-        Path part = extract(copied.image(), startSector * 512, size - startSector * 512, name);
+        Path part = extract(copy, startSector * 512, size - startSector * 512, name);
         Run.Result check = Run.run(List.of("btrfs", "check", "--readonly", part.toString()), dir, Map.of(), 120);
         assertThat(check.exitCode()).as("btrfs check --readonly:\n" + check.all()).isZero();
         return part;
@@ -153,10 +146,7 @@ class UnusedAreasTest {
     void windowsCopiedWithoutUnusedAreasIsIntact() throws Exception {
         Tools.require("ntfscat", "ntfsfix");
         TestGuests.Guest guest = TestGuests.windows();
-        Copied copied = copySkipping(guest.image());
-        Path copy = copied.image();
-        UnusedAreas.DiskMap map = copied.map();
-        assertThat(map.unusedBytes()).as("most of two nearly empty NTFS volumes").isGreaterThan(20L << 20);
+        Path copy = copySkipping(guest, "most of two nearly empty NTFS volumes", 20L << 20);
         long size = Files.size(guest.image());
         Path c = extract(copy, TestGuests.WIN_C_START * 512, size - TestGuests.WIN_C_START * 512, "c");
         Path sysres = extract(copy, TestGuests.WIN_SYSRES[0] * 512, TestGuests.WIN_SYSRES[1] * 512, "sysres");
@@ -286,6 +276,13 @@ class UnusedAreasTest {
 
     /** A pipeline copy: the target image, the map inspection made, and what the copy stage said. */
     record Copied(Path image, UnusedAreas.DiskMap map, String log) {}
+
+    /** The guest's disk copied without its unused areas, of which more than {@code minUnused} bytes ({@code what}). */
+    private Path copySkipping(TestGuests.Guest guest, String what, long minUnused) throws IOException {
+        Copied copied = copySkipping(guest.image());
+        assertThat(copied.map().unusedBytes()).as(what).isGreaterThan(minUnused);
+        return copied.image();
+    }
 
     /**
      * The whole conversion pipeline ({@code jv2v -i disk SOURCE -o local}) with the disk engine it
