@@ -54,6 +54,9 @@ public final class Main {
     /** Prints the one-line error for {@code ex}; returns the exit code. */
     static int report(PrintStream err, Throwable ex, boolean verbose) {
         Throwable t = ex instanceof UncheckedIOException u ? u.getCause() : ex;
+        if (t instanceof Jv2vException j && j.printed() && !verbose) {
+            return EXIT_ERROR;
+        }
         String line;
         int code = EXIT_ERROR;
         if (t instanceof Jv2vException) {

@@ -94,6 +94,9 @@ public final class Copier {
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private final AtomicInteger state = new AtomicInteger(RUNNING);
     private volatile boolean stopping;
+    /** The interruption the shutdown hook has already printed. */
+    private volatile Jv2vException interruptedByShutdown;
+    private final CountDownLatch shutdownDone = new CountDownLatch(1);
     private volatile ExecutorService pool;
     /** Workers hold it shared while writing; a checkpoint holds it exclusively while flushing. */
     private final ReentrantReadWriteLock gate = new ReentrantReadWriteLock();
@@ -198,7 +201,10 @@ public final class Copier {
         stopCheckpoints.countDown();
         join(checkpointer);
         if (!state.compareAndSet(RUNNING, FINISHING)) {
-            throw new Jv2vException(dst + ": copy interrupted; run the same command again to resume from " + part);
+            // the shutdown hook journals and says so; the JVM halts when it is done
+            awaitQuietly(shutdownDone);
+            Jv2vException e = interruptedByShutdown;
+            throw e != null ? e : interrupted();
         }
         if (hooked) {
             removeHook(hook);
@@ -701,6 +707,22 @@ public final class Copier {
         } catch (Throwable t) {
             // the JVM is going down: the last good journal stands
         }
+        // said from here: the JVM halts when its hooks are done, perhaps before the copying
+        // thread gets to say it
+        interruptedByShutdown = interrupted().printNow();
+        shutdownDone.countDown();
+    }
+
+    private static void awaitQuietly(CountDownLatch latch) {
+        try {
+            latch.await(SHUTDOWN_WAIT_SECONDS + 30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private Jv2vException interrupted() {
+        return new Jv2vException(dst + ": copy interrupted; run the same command again to resume from " + part);
     }
 
     private static boolean addHook(Thread hook) {
