@@ -11,6 +11,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -53,13 +54,24 @@ class SampleGuestTest {
         assertThat(r.stderr()).isEmpty();
     }
 
-    /** The README's command: converts when the disk engine is present, else says plainly that it cannot. */
+    /**
+     * The README's command, as written there: its -os folder is one that exists on a fresh machine
+     * (jv2v, like virt-v2v, does not create it), and it converts when the disk engine is present,
+     * else says plainly that it cannot. It runs here with -os pointing at a folder of this test.
+     */
     @Test
     void readmeCommandConvertsOrSaysWhyNot() throws Exception {
+        String readme = Files.readString(Path.of(System.getProperty("jv2v.project.dir", "."), "README.md"));
+        String line = readme.lines().filter(l -> l.startsWith("bin/jv2v ")).findFirst().orElseThrow();
+        List<String> args = new ArrayList<>(List.of(line.substring("bin/jv2v ".length()).split(" ")));
+        assertThat(args).as(line).startsWith("-i", "vmx", "samples/tiny/tiny.vmx", "-o", "local", "-os");
+        int os = args.indexOf("-os") + 1;
+        assertThat(Path.of(args.get(os))).as("the README's -os folder exists on a fresh machine").isDirectory();
         Path out = Files.createDirectories(dir.resolve("jv2v-out"));
+        args.set(os, out.toString());
+        args.set(args.indexOf("samples/tiny/tiny.vmx"), SAMPLE.resolve("tiny.vmx").toString());
         var before = Checksums.of(SAMPLE);
-        Jv2vRun.Result r = Jv2vRun.run("-i", "vmx", SAMPLE.resolve("tiny.vmx").toString(), "-o", "local", "-os",
-                out.toString());
+        Jv2vRun.Result r = Jv2vRun.run(args.toArray(String[]::new));
         assertThat(Checksums.of(SAMPLE)).as("sample untouched").isEqualTo(before);
         if (DiskTransfer.installed().available()) {
             assertThat(r.exitCode()).as(r.all()).isZero();
