@@ -114,6 +114,13 @@ final class ExtTools {
     static void assertFsckClean(Path image) throws Exception {
         Tools.require("e2fsck");
         Run.Result r = Run.run(List.of("e2fsck", "-fn", image.toString()), null, java.util.Map.of(), 120);
+        if (r.all().contains("last write time is in the future.\n\t(by less than a day")) {
+            // jv2v writes s_wtime from the precise clock; e2fsck compares it with time(), the coarse
+            // one, which can still show the second before for a few milliseconds: look again once
+            // that second has passed (a time really in the future is still reported then)
+            Thread.sleep(1100);
+            r = Run.run(List.of("e2fsck", "-fn", image.toString()), null, java.util.Map.of(), 120);
+        }
         List<String> odd = r.all().lines().filter(l -> !l.isBlank() && !FSCK_NORMAL.matcher(l).matches()).toList();
         org.assertj.core.api.Assertions.assertThat(odd).as("e2fsck -fn %s:%n%s", image, r.all()).isEmpty();
         org.assertj.core.api.Assertions.assertThat(r.exitCode()).as("e2fsck -fn %s:%n%s", image, r.all()).isZero();
