@@ -72,6 +72,8 @@ public final class QemuBoot {
             Pattern.compile("Kernel panic - not syncing"),
             Pattern.compile("dracut: FATAL"),
             Pattern.compile("Failed to mount /sysroot"),
+            // initramfs-tools: the root never appeared (it then drops to its busybox shell)
+            Pattern.compile("Gave up waiting for root file system device"),
             // the firmware found nothing to boot: SeaBIOS (on its debug port), OVMF (falls back to its shell)
             Pattern.compile("No bootable device"),
             Pattern.compile("Boot failed: not a bootable disk"),

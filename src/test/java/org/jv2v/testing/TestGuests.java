@@ -35,6 +35,7 @@ public final class TestGuests {
             "sgdisk", "partx", "losetup", "mount", "mkfs.ext4", "mkfs.xfs", "xfs_repair", "mkfs.vfat", "fsck.vfat",
             "mcopy", "mmd", "mkswap", "lvm");
     private static final Map<TestGuest, Built> BUILT = new ConcurrentHashMap<>();
+    private static final Map<String, Built> VARIANTS = new ConcurrentHashMap<>();
 
     private TestGuests() {}
 
@@ -45,8 +46,25 @@ public final class TestGuests {
             return b;
         }
         requireBuildable();
-        b = build(guest);
+        b = build(guest, guest.id(), guest.script());
         BUILT.put(guest, b);
+        return b;
+    }
+
+    /**
+     * A variant of a factory guest for one test class: built by {@code build-ID.sh} into
+     * {@code target/guests/ID}, on the same ESXi-like hardware, firmware and MAC as {@code like}
+     * (which {@link Built#guest()} returns). Not a {@link TestGuest}, so the tests that run on
+     * every factory guest do not build or boot it.
+     */
+    public static synchronized Built variant(String id, TestGuest like) throws IOException, InterruptedException {
+        Built b = VARIANTS.get(id);
+        if (b != null) {
+            return b;
+        }
+        requireBuildable();
+        b = build(like, id, "build-" + id + ".sh");
+        VARIANTS.put(id, b);
         return b;
     }
 
@@ -72,20 +90,20 @@ public final class TestGuests {
         }
     }
 
-    private static Built build(TestGuest guest) throws IOException, InterruptedException {
-        Path out = buildRoot().resolve(guest.id());
-        Path vmx = out.resolve(guest.id() + ".vmx");
-        Path vmdk = out.resolve(guest.id() + ".vmdk");
+    private static Built build(TestGuest guest, String id, String scriptName) throws IOException, InterruptedException {
+        Path out = buildRoot().resolve(id);
+        Path vmx = out.resolve(id + ".vmx");
+        Path vmdk = out.resolve(id + ".vmdk");
         Path stamp = out.resolve("stamp");
-        String want = scriptsHash();
+        String want = scriptsHash(scriptName);
         if (Files.isRegularFile(vmx) && Files.isRegularFile(vmdk) && Files.isRegularFile(stamp)
                 && Files.readString(stamp).strip().equals(want)) {
             return new Built(guest, vmx, vmdk, Duration.ZERO, true);
         }
         Files.createDirectories(out);
         Files.deleteIfExists(stamp);
-        Path script = scriptsDir().resolve(guest.script());
-        System.err.println("building test guest " + guest.id() + " (log: " + out.resolve("build.log") + ")");
+        Path script = scriptsDir().resolve(scriptName);
+        System.err.println("building test guest " + id + " (log: " + out.resolve("build.log") + ")");
         long t0 = System.nanoTime();
         Run.Result r = Run.run(List.of("bash", script.toString(), out.toString(),
                 buildRoot().resolve("base").toString(), buildRoot().resolve("apt-cache").toString()), null,
@@ -93,20 +111,27 @@ public final class TestGuests {
         Duration took = Duration.ofNanos(System.nanoTime() - t0);
         Files.writeString(out.resolve("build.log"), r.all(), StandardCharsets.UTF_8);
         if (r.exitCode() != 0) {
-            throw new AssertionError("building test guest " + guest.id() + " failed (exit " + r.exitCode() + "):\n"
+            throw new AssertionError("building test guest " + id + " failed (exit " + r.exitCode() + "):\n"
                     + tail(r.all(), 40));
         }
         Files.writeString(out.resolve("build-seconds"), took.toMillis() / 1000.0 + "\n");
         Files.writeString(stamp, want + "\n");
-        System.err.printf("built test guest %s in %.1f s%n", guest.id(), took.toMillis() / 1000.0);
+        System.err.printf("built test guest %s in %.1f s%n", id, took.toMillis() / 1000.0);
         return new Built(guest, vmx, vmdk, took, false);
     }
 
-    /** SHA-256 over the factory's scripts: a changed script means a rebuild. */
-    private static String scriptsHash() throws IOException {
+    /**
+     * SHA-256 over the guest's build script and the files every build shares (common.sh, the
+     * marker): a changed script means a rebuild. Other guests' build scripts are left out, so that
+     * adding or changing one guest does not rebuild the others.
+     */
+    private static String scriptsHash(String scriptName) throws IOException {
         StringBuilder all = new StringBuilder();
         try (Stream<Path> files = Files.list(scriptsDir())) {
-            for (Path f : files.filter(Files::isRegularFile).sorted().toList()) {
+            for (Path f : files.filter(Files::isRegularFile).filter(f -> {
+                String n = f.getFileName().toString();
+                return !n.startsWith("build-") || n.equals(scriptName);
+            }).sorted().toList()) {
                 all.append(f.getFileName()).append(' ').append(Checksums.sha256(f)).append('\n');
             }
         }
