@@ -26,9 +26,6 @@ public final class EditorInitramfs implements InitramfsUpdater {
         VirtioInitramfs.Result r = VirtioInitramfs.addDrivers(image, "the initramfs of " + kernelVersion,
                 tree(files, modulesDir, kernelVersion), modules);
         List<String> lines = new ArrayList<>(r.plan());
-        if (!r.changed()) {
-            lines.add("the initramfs already has every module asked for: unchanged");
-        }
         if (r.changed() && !r.loadsByAlias()) {
             throw new org.jv2v.Jv2vException("the initramfs of " + kernelVersion + " has no udev rule that loads "
                     + "drivers by device alias, so the virtio drivers added to it would not be loaded at boot");

@@ -79,9 +79,15 @@ public final class PlanApplier {
                         files.rewrite(i.path(), r.image());
                     }
                     long t2 = System.nanoTime();
-                    done.add(String.format(java.util.Locale.ROOT,
-                            "rebuilt %s (%d KiB -> %d KiB; %.1f s to edit the image, %.1f s to write it)", i.path(),
-                            image.length / 1024, r.image().length / 1024, (t1 - t0) / 1e9, (t2 - t1) / 1e9));
+                    if (r.image() != image) {
+                        done.add(String.format(java.util.Locale.ROOT,
+                                "rebuilt %s (%d KiB -> %d KiB; %.1f s to edit the image, %.1f s to write it)", i.path(),
+                                image.length / 1024, r.image().length / 1024, (t1 - t0) / 1e9, (t2 - t1) / 1e9));
+                    } else {
+                        // a MODULES=most initramfs-tools image, or a second conversion: not written at all
+                        done.add(String.format(java.util.Locale.ROOT, "left %s unchanged (%d KiB; %.1f s to read it)",
+                                i.path(), image.length / 1024, (t1 - t0) / 1e9));
+                    }
                     r.changes().forEach(c -> done.add("  " + c));
                 }
             }
