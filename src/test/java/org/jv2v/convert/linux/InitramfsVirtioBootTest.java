@@ -6,7 +6,6 @@ import org.jv2v.testing.QemuBoot;
 import org.jv2v.testing.QemuBoot.BootResult;
 import org.jv2v.testing.QemuBoot.BootSpec;
 import org.jv2v.testing.QemuBoot.Outcome;
-import org.jv2v.testing.Run;
 import org.jv2v.testing.TestGuest;
 import org.jv2v.testing.TestGuests;
 import org.jv2v.testing.Tools;
@@ -46,8 +45,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @Tag("boot")
 class InitramfsVirtioBootTest {
-    static final String VARIANT = "debian12-initramfs-tools";
-    private static final long ROOT_OFFSET = 1 << 20;
+    static final String VARIANT = InitramfsToolsGuestConversionTest.VARIANT;
     /** "virtio_net virtio1 enp2s0: renamed from eth0", as the kernel logs each rename. */
     private static final Pattern RENAMED = Pattern.compile("(\\S+): renamed from (\\S+)");
     /** "systemd[1]: systemd 252.39-1~deb12u1 running in system mode (...)": the real root's init starts. */
@@ -58,11 +56,9 @@ class InitramfsVirtioBootTest {
 
     @Test
     void modulesMostGuestKeepsItsInitramfsAndComesUpWithItsStaticIpOnEns192() throws Exception {
-        Tools.require("qemu-img", "qemu-system-x86_64", "debugfs", "e2fsck", "lsinitramfs", "sha256sum");
+        Tools.require("qemu-img", "qemu-system-x86_64");
         ConverterPresent.require();
         TestGuests.Built built = TestGuests.variant(VARIANT, TestGuest.DEBIAN12_BIOS);
-        String kver = Files.readString(built.dir().resolve("kernel-version")).strip();
-        String builtSum = Files.readString(built.dir().resolve("initrd.sha256")).strip().split("\\s+")[0];
         Map<String, String> before = Checksums.of(built.dir());
         Path out = Files.createDirectories(tmp.resolve("out"));
 
@@ -70,28 +66,8 @@ class InitramfsVirtioBootTest {
         Jv2vRun.Result run = Jv2vRun.ok("-i", "vmx", built.vmx().toString(), "-o", "qemu", "-os", out.toString());
         System.err.printf("jv2v -o qemu on %s: %.1f s%n", VARIANT, (System.nanoTime() - t0) / 1e9);
         assertThat(Checksums.of(built.dir())).as("the source files are untouched").isEqualTo(before);
-        String initrd = "/boot/initrd.img-" + kver;
-        assertThat(run.stdout()).as(run.all())
-                .contains("NIC names kept: " + TestGuest.VMWARE_NIC_NAME + " = " + TestGuest.DEBIAN12_BIOS.mac())
-                .contains("the initramfs of " + kver + ": already holds every module needed")
-                .contains("left " + initrd + " unchanged").doesNotContain("rebuilt " + initrd);
         Path disk = out.resolve(VARIANT + "-sda");
-        String fs = disk + "?offset=" + ROOT_OFFSET;
-
-        // the root filesystem jv2v edited is clean; the initramfs is the guest's own, byte for byte
-        Run.Result fsck = Run.run(List.of("e2fsck", "-fn", fs), null, Map.of(), 300);
-        assertThat(fsck.exitCode()).as("e2fsck -fn on the converted root\n" + fsck.all()).isZero();
-        Path dumped = tmp.resolve("initrd.img");
-        Run.Result dump = Run.run(List.of("debugfs", "-R", "dump " + initrd + " " + dumped, fs), null, Map.of(), 120);
-        assertThat(dumped).as(dump.all()).isRegularFile();
-        assertThat(Tools.run("sha256sum", dumped.toString()).stdout().split("\\s+")[0])
-                .as("the initramfs after conversion is the one update-initramfs wrote").isEqualTo(builtSum);
-        String listing = Tools.run("lsinitramfs", dumped.toString()).stdout();
-        assertThat(listing).contains("/virtio_net.ko", "/virtio_blk.ko", "80-net-setup-link.rules", "99-default.link")
-                .doesNotContain("jv2v");
-        Files.delete(dumped);
-        Run.Result link = Run.run(List.of("debugfs", "-R", "cat /etc/systemd/network/10-jv2v-ens192.link", fs));
-        assertThat(link.stdout()).as(link.all()).contains("MACAddress=" + TestGuest.DEBIAN12_BIOS.mac(), "Name=ens192");
+        InitramfsToolsGuestConversionTest.checkConverted(built, disk, run, tmp);
 
         // one boot on virtio-blk + virtio-net, the NIC behind a root port without a slot number (libvirt's placing)
         BootResult r = QemuBoot.boot(BootSpec.converted(built, disk, "raw", tmp.resolve("boot")));
