@@ -24,7 +24,7 @@ require_tools debootstrap qemu-img sfdisk partx losetup mkfs.ext4 mount chroot
 mkdir -p "$OUT"
 WORK="$OUT/work"
 clear_dir "$WORK"
-rm -f "$OUT/$NAME.vmx" "$OUT/$NAME.vmdk" "$OUT/kernel-version" "$OUT/initrd.sha256"
+rm -f "$OUT/$NAME.vmx" "$OUT/$NAME.vmdk" "$OUT/kernel-version" "$OUT/initrd.img" "$OUT/initrd.sha256"
 mkdir -p "$WORK"
 
 ensure_base "$BASE"
@@ -81,8 +81,10 @@ for f in /virtio_pci.ko /virtio_blk.ko /virtio_scsi.ko /virtio_net.ko /vmxnet3.k
   grep -q -- "$f" <<<"$LISTING" || die "$f missing from /boot/initrd.img-$KVER"
 done
 
-# for the tests: which kernel, and the image's checksum (a converter that needs not edit it must not)
+# for the tests: which kernel, and a copy of the image as update-initramfs wrote it (to compare the
+# converted guest's with), with its checksum
 echo "$KVER" >"$OUT/kernel-version"
+cp "$ROOT/boot/initrd.img-$KVER" "$OUT/initrd.img"
 (cd "$ROOT/boot" && sha256sum "initrd.img-$KVER") >"$OUT/initrd.sha256"
 
 sed -i -e 's/^GRUB_TIMEOUT=.*/GRUB_TIMEOUT=1/' \

@@ -145,8 +145,10 @@ final class ConvertGuest {
                 switch (e) {
                     case FileEdit.Rewrite w -> md.update(w.after());
                     case FileEdit.Create c -> md.update(c.content());
-                    case FileEdit.RebuildInitramfs i -> md.update(String.join(",", i.modules())
-                            .getBytes(StandardCharsets.UTF_8));
+                    case FileEdit.RebuildInitramfs i -> {
+                        md.update(String.join(",", i.modules()).getBytes(StandardCharsets.UTF_8));
+                        i.nicLinks().values().forEach(md::update);
+                    }
                     default -> { }
                 }
             }

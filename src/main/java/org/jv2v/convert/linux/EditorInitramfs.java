@@ -23,10 +23,16 @@ public final class EditorInitramfs implements InitramfsUpdater {
     @Override
     public Result addModules(byte[] image, GuestFiles files, String modulesDir, String kernelVersion,
                              List<String> modules) throws IOException {
+        return addModules(image, files, modulesDir, kernelVersion, modules, java.util.Map.of());
+    }
+
+    @Override
+    public Result addModules(byte[] image, GuestFiles files, String modulesDir, String kernelVersion,
+                             List<String> modules, java.util.Map<String, byte[]> nicLinks) throws IOException {
         VirtioInitramfs.Result r = VirtioInitramfs.addDrivers(image, "the initramfs of " + kernelVersion,
-                tree(files, modulesDir, kernelVersion), modules);
+                tree(files, modulesDir, kernelVersion), modules, "virtio_net", nicLinks);
         List<String> lines = new ArrayList<>(r.plan());
-        if (r.changed() && !r.loadsByAlias()) {
+        if (r.outcome() == VirtioInitramfs.Outcome.ADDED && !r.loadsByAlias()) {
             throw new org.jv2v.Jv2vException("the initramfs of " + kernelVersion + " has no udev rule that loads "
                     + "drivers by device alias, so the virtio drivers added to it would not be loaded at boot");
         }

@@ -90,10 +90,21 @@ public sealed interface FileEdit {
      * made when the plan is applied (it is large, and needs the initramfs editor).
      */
     record RebuildInitramfs(String path, String kernelVersion, String modulesDir, List<String> modules,
-                            List<String> reasons) implements FileEdit {
+                            java.util.Map<String, byte[]> nicLinks, List<String> reasons) implements FileEdit {
+        /**
+         * @param nicLinks systemd .link files (file name -> content) to put into the image as well,
+         *                 where the image names NICs itself (its udev runs net_setup_link and it
+         *                 holds virtio_net); empty for none
+         */
         public RebuildInitramfs {
             modules = List.copyOf(modules);
+            nicLinks = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(nicLinks));
             reasons = List.copyOf(reasons);
+        }
+
+        public RebuildInitramfs(String path, String kernelVersion, String modulesDir, List<String> modules,
+                                List<String> reasons) {
+            this(path, kernelVersion, modulesDir, modules, java.util.Map.of(), reasons);
         }
 
         @Override

@@ -32,6 +32,17 @@ public interface InitramfsUpdater {
     Result addModules(byte[] image, GuestFiles files, String modulesDir, String kernelVersion, List<String> modules)
             throws IOException;
 
+    /**
+     * As {@link #addModules(byte[], GuestFiles, String, String, List)}, and in the same rewrite puts
+     * the systemd .link files {@code nicLinks} (file name -> content) into the image's
+     * /etc/systemd/network where the image names NICs itself (its udev runs net_setup_link and it
+     * holds virtio_net). By default the .link files are left out.
+     */
+    default Result addModules(byte[] image, GuestFiles files, String modulesDir, String kernelVersion,
+                              List<String> modules, java.util.Map<String, byte[]> nicLinks) throws IOException {
+        return addModules(image, files, modulesDir, kernelVersion, modules);
+    }
+
     /** No editor in this build. */
     InitramfsUpdater NONE = new InitramfsUpdater() {
         @Override

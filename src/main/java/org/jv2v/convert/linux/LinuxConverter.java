@@ -133,9 +133,15 @@ public final class LinuxConverter {
             DeviceMap map = virtioDisks ? DeviceMap.of(input.disks(), wanted) : DeviceMap.none();
             renameDisks(map, boot);
             setDefaultKernel(boot, kernel);
-            rebuildInitramfs(kernel, virtioDisks);
+            // the NICs' names are decided first: the initramfs may have to carry their .link files
+            List<String> netWarnings = new ArrayList<>();
+            NicPins.Decision pins = NicPins.decide(NetworkConfigs.find(files, netWarnings), input.nics(),
+                    input.nicPciSlots());
+            boolean systemdUdev = files.isFile("/lib/systemd/systemd-udevd")
+                    || files.isFile("/usr/lib/systemd/systemd-udevd");
+            rebuildInitramfs(kernel, virtioDisks, net && systemdUdev ? pins.pins() : List.of());
             efiFallback(distro, boot);
-            network(net);
+            network(net, netWarnings, pins, systemdUdev);
             vmwareLeftovers();
             staleCaches(map);
             return new ConversionPlan(distro, boot.description(), kernel, diskBus, caps, summary, changes.edits(),
@@ -383,7 +389,7 @@ public final class LinuxConverter {
 
         // ------------------------------------------------------------ initramfs
 
-        void rebuildInitramfs(Kernel kernel, boolean virtioDisks) {
+        void rebuildInitramfs(Kernel kernel, boolean virtioDisks, List<NicPins.Pin> pins) {
             if (!virtioDisks) {
                 return;
             }
@@ -405,10 +411,22 @@ public final class LinuxConverter {
                 return;
             }
             String initrd = kernel.initrd().orElseThrow();
-            changes.add(new FileEdit.RebuildInitramfs(initrd, kernel.version(), kernel.modulesDir(), modules,
-                    List.of("add " + String.join(", ", modules) + " and the modules they depend on, from "
-                            + kernel.modulesDir() + " (the initramfs must find the root disk on KVM's virtio "
-                            + "controller; the guest's own dracut/update-initramfs is not run)")));
+            List<String> reasons = new ArrayList<>(List.of("add " + String.join(", ", modules) + " and the modules they "
+                    + "depend on, from " + kernel.modulesDir() + " (the initramfs must find the root disk on KVM's "
+                    + "virtio controller; the guest's own dracut/update-initramfs is not run)"));
+            java.util.Map<String, byte[]> links = new java.util.LinkedHashMap<>();
+            for (NicPins.Pin p : pins) {
+                String path = NicPins.linkPath(p);
+                links.put(path.substring(path.lastIndexOf('/') + 1), TextFile.bytes(NicPins.linkFile(p)));
+            }
+            if (!links.isEmpty()) {
+                reasons.add("if the initramfs names NICs itself (its udev runs net_setup_link and it holds virtio_net, "
+                        + "as initramfs-tools' MODULES=most images do): add " + String.join(", ", links.keySet())
+                        + " to its /etc/systemd/network too, so that the NIC has its VMware name from the start "
+                        + "(systemd before 240 does not rename a NIC the initramfs named)");
+            }
+            changes.add(new FileEdit.RebuildInitramfs(initrd, kernel.version(), kernel.modulesDir(), modules, links,
+                    reasons));
         }
 
         // ------------------------------------------------------------ UEFI
@@ -502,14 +520,12 @@ public final class LinuxConverter {
 
         // ------------------------------------------------------------ network
 
-        void network(boolean virtioNet) throws IOException {
-            List<NetworkConfigs.IfaceRef> refs = NetworkConfigs.find(files, changes.warnings);
-            NicPins.Decision d = NicPins.decide(refs, input.nics(), input.nicPciSlots());
+        void network(boolean virtioNet, List<String> netWarnings, NicPins.Decision d, boolean systemdUdev)
+                throws IOException {
+            changes.warnings.addAll(netWarnings);
             changes.warnings.addAll(d.warnings());
             changes.notes.addAll(d.notes());
             if (!d.pins().isEmpty()) {
-                boolean systemdUdev = files.isFile("/lib/systemd/systemd-udevd")
-                        || files.isFile("/usr/lib/systemd/systemd-udevd");
                 if (systemdUdev) {
                     mkdirs("/etc/systemd/network", "systemd's folder for .link files");
                     for (NicPins.Pin p : d.pins()) {

@@ -73,7 +73,7 @@ public final class PlanApplier {
                     byte[] image = files.read(i.path(), MAX_INITRAMFS_BYTES)
                             .orElseThrow(() -> new Jv2vException(i.path() + ": the initramfs is missing"));
                     InitramfsUpdater.Result r = initramfs.addModules(image, files, i.modulesDir(), i.kernelVersion(),
-                            i.modules());
+                            i.modules(), i.nicLinks());
                     long t1 = System.nanoTime();
                     if (r.image() != image) {
                         files.rewrite(i.path(), r.image());
@@ -84,7 +84,7 @@ public final class PlanApplier {
                                 "rebuilt %s (%d KiB -> %d KiB; %.1f s to edit the image, %.1f s to write it)", i.path(),
                                 image.length / 1024, r.image().length / 1024, (t1 - t0) / 1e9, (t2 - t1) / 1e9));
                     } else {
-                        // a MODULES=most initramfs-tools image, or a second conversion: not written at all
+                        // already holds everything (a second conversion): not written at all
                         done.add(String.format(java.util.Locale.ROOT, "left %s unchanged (%d KiB; %.1f s to read it)",
                                 i.path(), image.length / 1024, (t1 - t0) / 1e9));
                     }

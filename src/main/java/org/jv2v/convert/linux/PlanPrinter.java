@@ -137,6 +137,10 @@ public final class PlanPrinter {
                     o.put("modules_dir", i.modulesDir());
                     ArrayNode mods = o.putArray("modules");
                     i.modules().forEach(mods::add);
+                    if (!i.nicLinks().isEmpty()) {
+                        ArrayNode links = o.putArray("nic_links");
+                        i.nicLinks().keySet().forEach(links::add);
+                    }
                 }
                 case FileEdit.Unlink u -> { }
             }

@@ -46,6 +46,23 @@ final class InitramfsEditor {
      */
     static VirtioInitramfs.Result addModules(byte[] image, String source, ModuleTree guest, Collection<String> wanted,
                                              InitramfsLimits limits) throws IOException {
+        return addModules(image, source, guest, wanted, "virtio_net", Map.of(), limits);
+    }
+
+    /**
+     * As {@link #addModules(byte[], String, ModuleTree, Collection, InitramfsLimits)}, and in the same
+     * rewrite, adds the systemd .link files {@code nicLinks} (file name -> content) to the image's
+     * {@value #LINK_DIR} where the image names NICs itself: its udev runs net_setup_link
+     * (80-net-setup-link.rules) and it holds {@code nicDriver} (as a module, or built into the
+     * kernel). Such an image names the NIC by the default policy before the real root's .link
+     * files are read; systemd before 240 never renames a NIC userspace has named, and no systemd
+     * renames one that is up. Elsewhere the NIC first appears under the real root and the image
+     * needs no .link file. Where every wanted driver is built in the image is not read (nothing
+     * is added, links neither).
+     */
+    static VirtioInitramfs.Result addModules(byte[] image, String source, ModuleTree guest, Collection<String> wanted,
+                                             String nicDriver, Map<String, byte[]> nicLinks, InitramfsLimits limits)
+            throws IOException {
         String kver = guest.kernelVersion();
         List<String> plan = new ArrayList<>();
 
@@ -79,11 +96,28 @@ final class InitramfsEditor {
                 toAdd.add(rel);
             }
         }
+        Map<String, byte[]> links = nicLinksNeeded(img, source, guest, nicDriver, nicLinks,
+                present.containsKey(nicDriver) || toAdd.stream().anyMatch(r -> ModuleNames.moduleName(r).equals(nicDriver)),
+                plan);
         if (toAdd.isEmpty()) {
             plan.add(source + ": already holds every module needed (" + String.join(", ", sel.modulePaths().stream()
-                    .map(ModuleNames::moduleName).toList()) + "): left unchanged");
-            return new VirtioInitramfs.Result(VirtioInitramfs.Outcome.ALREADY_PRESENT, image, plan, List.of(), List.of(),
-                    targetSegment(img).compression(), flavor, byAlias, sel.builtin());
+                    .map(ModuleNames::moduleName).toList()) + ")" + (links.isEmpty() ? ": left unchanged" : ""));
+            if (links.isEmpty()) {
+                return new VirtioInitramfs.Result(VirtioInitramfs.Outcome.ALREADY_PRESENT, image, plan, List.of(),
+                        List.of(), targetSegment(img).compression(), flavor, byAlias, sel.builtin());
+            }
+            Edit edit = new Edit(img, dir);
+            List<String> added = addLinks(edit, links);
+            byte[] out = edit.apply();
+            verify(out, source, limits, edit);
+            Segment target = targetSegment(img);
+            plan.add(source + ": add " + String.join(", ", added) + "; rewrite " + describe(target.segment())
+                    + (target.compression() == Compression.NONE ? "" : ", compressed again with " + target.compression())
+                    + "; " + image.length + " bytes become " + out.length);
+            List<String> files = new ArrayList<>(edit.createdDirectories());
+            files.addAll(added);
+            return new VirtioInitramfs.Result(VirtioInitramfs.Outcome.LINKS_ADDED, out, plan, files, List.of(),
+                    target.compression(), flavor, byAlias, sel.builtin());
         }
 
         // The modules the image will hold, and what kmod's indexes must say about them.
@@ -136,6 +170,7 @@ final class InitramfsEditor {
             }
             indexFiles.add(path);
         }
+        List<String> linksAdded = addLinks(edit, links);
         byte[] out = edit.apply();
         verify(out, source, limits, edit);
 
@@ -157,6 +192,9 @@ final class InitramfsEditor {
         for (String f : support.keySet()) {
             plan.add(source + ": add " + dir.path() + "/" + f + " (copied from " + guest.describe() + ")");
         }
+        for (String l : linksAdded) {
+            plan.add(source + ": add " + l);
+        }
         plan.add(source + ": regenerate " + String.join(", ", indexFiles.stream().map(p -> p.substring(p.lastIndexOf('/') + 1))
                 .toList()) + " in " + dir.path() + " for its " + all.size() + " modules, as depmod would;"
                 + " udev then loads the drivers by the devices' aliases");
@@ -168,8 +206,74 @@ final class InitramfsEditor {
         List<String> added = new ArrayList<>(edit.createdDirectories());
         newModules.keySet().forEach(rel -> added.add(dir.path() + "/" + rel));
         support.keySet().forEach(f -> added.add(dir.path() + "/" + f));
+        added.addAll(linksAdded);
         return new VirtioInitramfs.Result(VirtioInitramfs.Outcome.ADDED, out, plan, added, indexFiles,
                 target.compression(), flavor, byAlias, sel.builtin());
+    }
+
+    /** Where the .link files go: udev reads /etc/systemd/network in every version that has .link files. */
+    static final String LINK_DIR = "etc/systemd/network";
+
+    /**
+     * The .link files of {@code nicLinks} the image must get (none where its udev does not name
+     * NICs or it will not hold {@code nicDriver}, or where it holds them already), with a plan line
+     * for each decision.
+     */
+    private static Map<String, byte[]> nicLinksNeeded(InitramfsImage img, String source, ModuleTree guest,
+                                                      String nicDriver, Map<String, byte[]> nicLinks,
+                                                      boolean driverInImage, List<String> plan) throws IOException {
+        Map<String, byte[]> out = new LinkedHashMap<>();
+        if (nicLinks.isEmpty()) {
+            return out;
+        }
+        if (!namesNics(img)) {
+            plan.add(source + ": its udev does not name NICs (no net_setup_link rule): the NIC is named under the "
+                    + "real root, where the .link files are");
+            return out;
+        }
+        if (!driverInImage && !Kmod.select(guest, List.of(nicDriver)).builtin().contains(nicDriver)) {
+            plan.add(source + ": holds no " + nicDriver + ": the NIC first appears under the real root, where the "
+                    + ".link files are");
+            return out;
+        }
+        for (var e : nicLinks.entrySet()) {
+            String name = e.getKey();
+            if (name.isEmpty() || name.contains("/") || name.startsWith(".")) {
+                throw new IllegalArgumentException("not a file name: " + name);
+            }
+            Optional<byte[]> old = img.read(LINK_DIR + "/" + name);
+            if (old.isPresent() && Arrays.equals(old.get(), e.getValue())) {
+                plan.add(source + ": already holds " + LINK_DIR + "/" + name);
+            } else {
+                out.put(name, e.getValue());
+            }
+        }
+        if (!out.isEmpty()) {
+            plan.add(source + ": its udev names NICs and it holds " + nicDriver + ", so the NIC is named there, before"
+                    + " the real root's .link files are read: " + String.join(", ", out.keySet()) + " go into it too");
+        }
+        return out;
+    }
+
+    /** Adds (or replaces) each .link file in {@value #LINK_DIR}; returns their paths in the image. */
+    private static List<String> addLinks(Edit edit, Map<String, byte[]> links) {
+        List<String> added = new ArrayList<>();
+        for (var e : links.entrySet()) {
+            String path = LINK_DIR + "/" + e.getKey();
+            edit.ensureDirectory(LINK_DIR);
+            if (edit.img.read(path).isPresent()) {
+                edit.replaceFile(path, e.getValue());
+            } else {
+                edit.createFile(path, e.getValue());
+            }
+            added.add(path);
+        }
+        return added;
+    }
+
+    /** udev in the image names NICs: a rules file runs the net_setup_link builtin (80-net-setup-link.rules). */
+    static boolean namesNics(InitramfsImage img) {
+        return rulesLines(img).anyMatch(l -> l.contains("net_setup_link"));
     }
 
     /** dracut keeps its build record in usr/lib/dracut; initramfs-tools its init's configuration in conf/. */
@@ -193,6 +297,12 @@ final class InitramfsEditor {
      * disk it announces, in dracut and initramfs-tools images alike.
      */
     static boolean loadsByAlias(InitramfsImage img) {
+        return rulesLines(img).anyMatch(l -> l.contains("MODALIAS") && (l.contains("kmod load") || l.contains("modprobe")));
+    }
+
+    /** The lines, stripped and without comments, of the image's udev rules files. */
+    private static java.util.stream.Stream<String> rulesLines(InitramfsImage img) {
+        List<String> lines = new ArrayList<>();
         for (String dir : List.of("usr/lib/udev/rules.d", "lib/udev/rules.d", "etc/udev/rules.d")) {
             Optional<String> d = img.resolve(dir, true);
             if (d.isEmpty() || !img.isDirectory(d.get())) {
@@ -208,13 +318,13 @@ final class InitramfsEditor {
                 }
                 for (String line : new String(b.get(), java.nio.charset.StandardCharsets.ISO_8859_1).split("\n")) {
                     String l = line.strip();
-                    if (!l.startsWith("#") && l.contains("MODALIAS") && (l.contains("kmod load") || l.contains("modprobe"))) {
-                        return true;
+                    if (!l.isEmpty() && !l.startsWith("#")) {
+                        lines.add(l);
                     }
                 }
             }
         }
-        return false;
+        return lines.stream();
     }
 
     private static byte[] fileOf(InitramfsImage img, ModuleDir dir, Map<String, byte[]> support, String name) {

@@ -33,8 +33,10 @@ public final class VirtioInitramfs {
         BUILTIN,
         /** the image already holds every module needed: unchanged */
         ALREADY_PRESENT,
-        /** modules were added and the index files regenerated */
-        ADDED
+        /** modules were added and the index files regenerated (and .link files, where asked and needed) */
+        ADDED,
+        /** no module was needed, but the .link files asked for were added */
+        LINKS_ADDED
     }
 
     /** Who built the image, as far as its files tell. */
@@ -51,7 +53,7 @@ public final class VirtioInitramfs {
      * The result of {@link #addDrivers}.
      *
      * @param outcome       what was done
-     * @param image         the new image; the very array passed in unless {@code outcome == ADDED}
+     * @param image         the new image; the very array passed in unless {@link #changed()}
      * @param plan          one human-readable line per change (or per reason for no change), for --plan
      * @param addedFiles    paths added inside the image (directories, modules), relative to its root
      * @param indexFiles    kmod index files written (replaced or created), relative to its root
@@ -74,7 +76,7 @@ public final class VirtioInitramfs {
 
         /** Whether {@link #image()} differs from the image passed in (write it back then). */
         public boolean changed() {
-            return outcome == Outcome.ADDED;
+            return outcome == Outcome.ADDED || outcome == Outcome.LINKS_ADDED;
         }
     }
 
@@ -104,6 +106,20 @@ public final class VirtioInitramfs {
     public static Result addDrivers(byte[] image, String source, ModuleTree kernel, Collection<String> drivers,
                                     InitramfsLimits limits) throws IOException {
         return InitramfsEditor.addModules(image, source, kernel, drivers, limits);
+    }
+
+    /**
+     * As {@link #addDrivers(byte[], String, ModuleTree, Collection)}, and in the same rewrite puts
+     * the systemd .link files {@code nicLinks} (file name such as "10-jv2v-ens192.link" -> content)
+     * into the image's etc/systemd/network where the image names NICs itself: its udev runs
+     * net_setup_link and it holds {@code nicDriver} ("virtio_net"), as a module or built in. An
+     * initramfs-tools image built with MODULES=most is such an image: its udev names the NIC by the
+     * default policy before the real root's .link files are read, and systemd before 240 does not
+     * rename it again. When only .link files are added the outcome is {@link Outcome#LINKS_ADDED}.
+     */
+    public static Result addDrivers(byte[] image, String source, ModuleTree kernel, Collection<String> drivers,
+                                    String nicDriver, java.util.Map<String, byte[]> nicLinks) throws IOException {
+        return InitramfsEditor.addModules(image, source, kernel, drivers, nicDriver, nicLinks, InitramfsLimits.DEFAULT);
     }
 
     /** How the kernel provides each of {@link Kmod#VIRTIO_MODULES}: built in, module or absent. */

@@ -116,6 +116,78 @@ class InitramfsEditorTest {
         assertThat(twice.plan()).anyMatch(l -> l.contains("already holds every module needed"));
     }
 
+    private static final String LINK_NAME = "10-jv2v-ens192.link";
+    private static final byte[] LINK = "[Match]\nMACAddress=00:50:56:3a:12:01\n\n[Link]\nName=ens192\n"
+            .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+
+    /**
+     * An image that names NICs itself (mkinitramfs's, with udev's 80-net-setup-link.rules) and
+     * holds virtio_net, as a MODULES=most one does: no module is needed, but the .link file goes
+     * into etc/systemd/network. lsinitramfs lists the old files plus exactly the new ones,
+     * unmkinitramfs extracts every old file unchanged and the .link file as given; a second run
+     * changes nothing.
+     */
+    @Test
+    void imageThatNamesNicsAndHoldsVirtioNetGetsTheLinkFile(@TempDir Path tmp) throws Exception {
+        byte[] withVirtio = VirtioInitramfs.addDrivers(Files.readAllBytes(original), "once", guest,
+                Kmod.VIRTIO_MODULES).image();
+        Path a = tmp.resolve("initrd.img-virtio");
+        Files.write(a, withVirtio);
+        assertThat(InitramfsFixtures.lsinitramfs(a)).anyMatch(p -> p.endsWith("/80-net-setup-link.rules"))
+                .anyMatch(p -> p.endsWith("/virtio_net.ko")).noneMatch(p -> p.contains("jv2v"));
+
+        VirtioInitramfs.Result r = VirtioInitramfs.addDrivers(withVirtio, a.toString(), guest, Kmod.VIRTIO_MODULES,
+                "virtio_net", Map.of(LINK_NAME, LINK));
+
+        assertThat(r.outcome()).isEqualTo(VirtioInitramfs.Outcome.LINKS_ADDED);
+        assertThat(r.changed()).isTrue();
+        String link = "etc/systemd/network/" + LINK_NAME;
+        assertThat(r.addedFiles()).containsExactly("etc/systemd", "etc/systemd/network", link);
+        assertThat(r.indexFiles()).isEmpty();
+        assertThat(r.plan()).anyMatch(l -> l.contains("its udev names NICs and it holds virtio_net"));
+        Path b = tmp.resolve("initrd.img-link");
+        Files.write(b, r.image());
+        List<String> expected = new ArrayList<>(InitramfsFixtures.lsinitramfs(a));
+        expected.addAll(r.addedFiles());
+        expected.sort(null);
+        assertThat(InitramfsFixtures.lsinitramfs(b)).isEqualTo(expected);
+        Path ua = unpack(a, tmp.resolve("ua"));
+        Path ub = unpack(b, tmp.resolve("ub"));
+        Map<String, String> sumsB = new java.util.HashMap<>(Checksums.of(ub));
+        assertThat(Files.readAllBytes(ub.resolve(link))).isEqualTo(LINK);
+        sumsB.remove(link);
+        assertThat(sumsB).isEqualTo(Checksums.of(ua));
+
+        VirtioInitramfs.Result again = VirtioInitramfs.addDrivers(r.image(), "again", guest, Kmod.VIRTIO_MODULES,
+                "virtio_net", Map.of(LINK_NAME, LINK));
+        assertThat(again.outcome()).isEqualTo(VirtioInitramfs.Outcome.ALREADY_PRESENT);
+        assertThat(again.image()).isSameAs(r.image());
+        assertThat(again.plan()).anyMatch(l -> l.contains("already holds " + link));
+    }
+
+    /**
+     * Without virtio_net in the image (the converter adds only the disk drivers) the NIC first
+     * appears under the real root, where its .link file is: the image gets the disk drivers only.
+     * With virtio_net added in the same run, the .link file goes in with it, in one rewrite.
+     */
+    @Test
+    void linkFileOnlyWhereTheImageWillHoldVirtioNet() throws Exception {
+        byte[] image = Files.readAllBytes(original);
+        VirtioInitramfs.Result disks = VirtioInitramfs.addDrivers(image, "disks", guest,
+                List.of("virtio_pci", "virtio_blk"), "virtio_net", Map.of(LINK_NAME, LINK));
+        assertThat(disks.outcome()).isEqualTo(VirtioInitramfs.Outcome.ADDED);
+        assertThat(disks.addedFiles()).noneMatch(f -> f.contains("systemd") || f.contains("virtio_net"));
+        assertThat(disks.plan()).anyMatch(l -> l.contains("holds no virtio_net"));
+
+        VirtioInitramfs.Result all = VirtioInitramfs.addDrivers(image, "all", guest, Kmod.VIRTIO_MODULES,
+                "virtio_net", Map.of(LINK_NAME, LINK));
+        assertThat(all.outcome()).isEqualTo(VirtioInitramfs.Outcome.ADDED);
+        assertThat(all.addedFiles()).contains("etc/systemd/network/" + LINK_NAME)
+                .anyMatch(f -> f.endsWith("/virtio_net.ko"));
+        assertThat(InitramfsImage.parse(all.image(), "all", InitramfsLimits.DEFAULT)
+                .read("etc/systemd/network/" + LINK_NAME).orElseThrow()).isEqualTo(LINK);
+    }
+
     /**
      * The proof that counts: the guest's kernel with the edited image (mkinitramfs's archive as
      * Debian 12 compresses it, zstd; rewritten by jv2v's zstd encoder) finds its root on virtio-blk
