@@ -233,6 +233,8 @@ abstract sealed class Qcow2Device implements BlockDevice permits Qcow2ReadDevice
         private long guest;
         private long length;
         private long host;
+        /** Set when the host file's holes cut the answer short: later pieces are not described. */
+        private boolean stopped;
 
         StatusRun(List<Extent> out) {
             this.out = out;
@@ -240,6 +242,9 @@ abstract sealed class Qcow2Device implements BlockDevice permits Qcow2ReadDevice
 
         @Override
         public void piece(int k, long g, long len, long where) throws IOException {
+            if (stopped) {
+                return;
+            }
             if (k == kind && g == guest + length && (k != DATA || holes == null || where == host + length)) {
                 length += len;
                 return;
@@ -253,14 +258,14 @@ abstract sealed class Qcow2Device implements BlockDevice permits Qcow2ReadDevice
 
         @Override
         public boolean full() {
-            return out.size() >= STATUS_EXTENTS_PER_CALL;
+            return stopped || out.size() >= STATUS_EXTENTS_PER_CALL;
         }
 
         void flush() throws IOException {
             switch (kind) {
                 case DATA -> {
                     if (holes != null) {
-                        holes.appendStatus(out, guest, host, length);
+                        stopped = holes.appendStatus(out, guest, host, length, STATUS_EXTENTS_PER_CALL) < length;
                     } else {
                         Extent.append(out, guest, length, ExtentType.DATA);
                     }

@@ -6,6 +6,7 @@ import org.jv2v.image.ExtentType;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -59,20 +60,23 @@ public final class HostHoles implements Closeable {
      * Appends to {@code out} the status of guest {@code [guest, guest + length)}, stored as it is at
      * host offset {@code host}: DATA where the file holds (or may hold) data, ZERO where it has a
      * hole. Past the file's end (which a reader should have refused) it says DATA, so the read
-     * reports the problem.
+     * reports the problem. Stops early, at the end of an extent, once {@code out} holds
+     * {@code maxExtents} extents; returns how many bytes it described (at least one extent's worth).
      */
-    public void appendStatus(List<Extent> out, long guest, long host, long length) throws IOException {
+    public long appendStatus(List<Extent> out, long guest, long host, long length, int maxExtents)
+            throws IOException {
         long end = host + length;
         long inFile = Math.max(host, Math.min(end, fileSize));
         long pos = host;
-        while (pos < inFile) {
-            if (noHoles) {
-                break;
+        while (pos < inFile && !noHoles) {
+            if (pos > host && out.size() >= maxExtents) {
+                return pos - host;
             }
             Window w = windowAt(pos, inFile);
-            pos = w.appendTo(out, pos, inFile, guest - host);
+            pos = w.appendTo(out, pos, inFile, guest - host, maxExtents);
         }
         Extent.append(out, guest + (pos - host), end - pos, ExtentType.DATA);
+        return length;
     }
 
     private synchronized Window windowAt(long pos, long end) throws IOException {
@@ -131,15 +135,18 @@ public final class HostHoles implements Closeable {
             }
         }
 
-        /** Appends host {@code [pos, min(to, end))} shifted by {@code shift}; returns where it stopped. */
-        long appendTo(List<Extent> out, long pos, long to, long shift) {
-            int i = java.util.Arrays.binarySearch(starts, pos);
+        /**
+         * Appends host {@code [pos, min(to, end))} shifted by {@code shift}, stopping after the
+         * first extent once {@code out} holds {@code maxExtents}; returns where it stopped.
+         */
+        long appendTo(List<Extent> out, long pos, long to, long shift, int maxExtents) {
+            int i = Arrays.binarySearch(starts, pos);
             if (i < 0) {
                 i = -i - 2;
             }
             long p = pos;
             long stop = Math.min(to, end);
-            for (; i < runs.length && p < stop; i++) {
+            for (; i < runs.length && p < stop && (p == pos || out.size() < maxExtents); i++) {
                 long e = Math.min(stop, runs[i].end());
                 Extent.append(out, p + shift, e - p, runs[i].type());
                 p = e;

@@ -143,6 +143,38 @@ class Qcow2HostHolesTest {
         }
     }
 
+    /**
+     * A file cut into more pieces than one answer holds: block status stops short (callers loop) and
+     * the whole still equals qemu's map. The data is written straight into the preallocated
+     * clusters' host bytes, every other 4 KiB, as a guest file system scattered over them would.
+     */
+    @Test
+    void manyHolesAreAnsweredInBoundedSteps() throws Exception {
+        Path src = Files.createDirectories(dir.resolve("src")).resolve("holey.qcow2");
+        Qemu.img("create", "-q", "-f", "qcow2", "-o", "preallocation=metadata", src.toString(), "48M");
+        var map = new tools.jackson.databind.ObjectMapper().readTree(
+                Qemu.img("map", "--output=json", src.toString()).stdout());
+        assertThat(map.size()).isEqualTo(1); // all clusters in one host run
+        long host = map.get(0).get("offset").asLong();
+        int pieces = Qcow2Device.STATUS_EXTENTS_PER_CALL; // data pieces: twice as many extents with the holes
+        try (var ch = java.nio.channels.FileChannel.open(src, java.nio.file.StandardOpenOption.WRITE)) {
+            byte[] block = Qemu.random(11, 4096);
+            for (int i = 0; i < pieces; i++) {
+                ch.write(java.nio.ByteBuffer.wrap(block), host + 8192L * i);
+            }
+        }
+        Path raw = Qemu.toRaw(src);
+        try (OpenedImage img = open(src)) {
+            List<Extent> first = img.device().blockStatus(0, img.device().size());
+            assertThat(first.size()).isLessThanOrEqualTo(Qcow2Device.STATUS_EXTENTS_PER_CALL + 1);
+            assertThat(first.getLast().end()).isLessThan(img.device().size());
+            List<Extent> status = Qemu.status(img.device());
+            assertThat(status).hasSize(2 * pieces).isEqualTo(Qemu.map(src));
+            assertThat(bytesOf(status, ExtentType.DATA)).isEqualTo(4096L * pieces);
+            Qemu.assertSameBytes(img.device(), raw);
+        }
+    }
+
     /** The file system is asked per run of host extents, not per cluster; compressed clusters not at all. */
     @Test
     void theFileIsAskedRarely() throws Exception {
