@@ -27,6 +27,13 @@
 # was 18 to 31 throughout, so a process gets a small and varying share of a CPU and wall times
 # swing 2-5x between runs; the CPU-time ratio is the steadier figure). Ratios are jv2v / reference:
 #
+#   2026-12-03 19:12 UTC, load 7.4-7.6, copies on tmpfs, 3 runs each (bench/convert.sh prealloc)
+#     2 GiB metadata-preallocated qcow2, 256 MiB data -> qcow2 vs qemu-img   3.19         2.93       70 MiB
+#       (jv2v's read-bytes: 256 MiB. The same case run just before with main at 57210be, whose qcow2
+#       reader did not ask the file for holes: read-bytes 2 GiB, ratio 3.94, CPU ratio 4.29. Of
+#       jv2v's 0.44 s of CPU about 0.25 s is the JVM start and image open (`image info` alone:
+#       0.24-0.27 s); qemu-img convert takes 0.15 s in all. A plain qcow2 holding the same data
+#       costs jv2v the same CPU as the preallocated one: the holes are no longer read.)
 #   2026-12-03 17:01 UTC, quiet machine (load 1.6), copies on tmpfs, 7 runs each, after start-up
 #   work (picocli compiled into the AOT cache, lazy native calls, launcher without forks)
 #     raw -> raw vs cp --sparse=always                                   1.25         2.33       69 MiB
