@@ -250,6 +250,9 @@ abstract sealed class Qcow2Device implements BlockDevice permits Qcow2ReadDevice
                 return;
             }
             flush();
+            if (stopped) {
+                return; // the answer ends where the last run was cut
+            }
             kind = k;
             guest = g;
             length = len;
