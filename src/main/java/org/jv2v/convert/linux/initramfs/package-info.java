@@ -49,6 +49,15 @@
  * virtio drivers in the guest, or convert for another disk bus"). Nothing is written by this
  * package: the caller writes {@code image()} back.
  *
+ * <h2>NIC names</h2>
+ * {@code addDrivers(image, source, kernel, drivers, "virtio_net", links)} also puts systemd .link
+ * files (file name -> content) into the image's etc/systemd/network, in the same rewrite, where the
+ * image names NICs itself: its udev runs net_setup_link (80-net-setup-link.rules) and it holds
+ * virtio_net (initramfs-tools images built with MODULES=most do). There the NIC is named before
+ * the real root's .link files are read, and systemd before 240 never renames a NIC userspace has
+ * named. Elsewhere (a dracut image without virtio_net) no .link file is added. When only .link
+ * files are needed the outcome is {@code LINKS_ADDED}.
+ *
  * <h2>What the new image is</h2>
  * The image is read as the kernel reads it ({@link org.jv2v.convert.linux.initramfs.InitramfsImage}):
  * uncompressed cpio archives (the early microcode one), gzip, xz, lzma, bzip2, zstd or lz4-legacy
