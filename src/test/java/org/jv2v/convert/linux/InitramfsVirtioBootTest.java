@@ -9,6 +9,7 @@ import org.jv2v.testing.QemuBoot.Outcome;
 import org.jv2v.testing.TestGuest;
 import org.jv2v.testing.TestGuests;
 import org.jv2v.testing.Tools;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -86,5 +87,46 @@ class InitramfsVirtioBootTest {
         assertThat(renames).as("the kernel's rename lines\n" + r.describe()).containsExactly("eth0 -> ens192");
         assertThat(realRoot).as("systemd starting in the real root\n" + r.describe()).isPositive();
         assertThat(at.getFirst()).as("named in the initramfs\n" + r.describe()).isLessThan(realRoot);
+    }
+
+    /**
+     * Opt-in ({@code -Djv2v.boot.namingSchemeV238=true}; one more TCG boot): the same converted
+     * guest booted with {@code net.naming-scheme=v238} on its kernel line, which gives systemd 252
+     * the rule of systemd before 240 (no NAMING_ALLOW_RERENAMES: a NIC userspace has named is never
+     * renamed again), as on Ubuntu 18.04 or Debian 9. Without the .link file in the initramfs such a
+     * guest stays on enp2s0 with no address; with it the NIC is ens192 from the initramfs on.
+     */
+    @Test
+    void withSystemdBefore240RenameRulesTheNicIsStillEns192() throws Exception {
+        Assumptions.assumeTrue(Boolean.getBoolean("jv2v.boot.namingSchemeV238"),
+                "one more TCG boot: run with -Djv2v.boot.namingSchemeV238=true");
+        Tools.require("qemu-img", "qemu-system-x86_64", "debugfs", "e2fsck");
+        ConverterPresent.require();
+        TestGuests.Built built = TestGuests.variant(VARIANT, TestGuest.DEBIAN12_BIOS);
+        Path out = Files.createDirectories(tmp.resolve("out"));
+        Jv2vRun.ok("-i", "vmx", built.vmx().toString(), "-o", "qemu", "-os", out.toString());
+        Path disk = out.resolve(VARIANT + "-sda");
+        String fs = disk + "?offset=" + (1 << 20);
+        Path cfg = tmp.resolve("grub.cfg");
+        org.jv2v.testing.Run.Result dump = org.jv2v.testing.Run.run(List.of("debugfs", "-R",
+                "dump /boot/grub/grub.cfg " + cfg, fs));
+        assertThat(cfg).as(dump.all()).isRegularFile();
+        String text = Files.readString(cfg);
+        String patched = text.replaceAll("(?m)^(\\s*linux\\s+/boot/vmlinuz-\\S+ .*)$", "$1 net.naming-scheme=v238");
+        assertThat(patched).isNotEqualTo(text);
+        Path cmds = Files.writeString(tmp.resolve("cmds"), "rm /boot/grub/grub.cfg\nwrite "
+                + Files.writeString(tmp.resolve("grub.new"), patched) + " /boot/grub/grub.cfg\n");
+        org.jv2v.testing.Run.Result w = org.jv2v.testing.Run.run(List.of("debugfs", "-w", "-f", cmds.toString(), fs));
+        assertThat(w.exitCode()).as(w.all()).isZero();
+        org.jv2v.testing.Run.Result fsck = org.jv2v.testing.Run.run(List.of("e2fsck", "-fn", fs));
+        assertThat(fsck.exitCode()).as(fsck.all()).isZero();
+
+        BootResult r = QemuBoot.boot(BootSpec.converted(built, disk, "raw", tmp.resolve("boot")));
+        System.err.printf("%s converted, net.naming-scheme=v238: %s in %d s: %s%n", VARIANT, r.outcome(),
+                r.elapsed().toSeconds(), r.marker());
+        assertThat(r.console()).as(r.describe()).contains("net.naming-scheme=v238");
+        assertThat(r.outcome()).as(r.describe()).isEqualTo(Outcome.MARKER);
+        assertThat(r.ip()).as(r.describe()).isEqualTo(TestGuest.STATIC_IP);
+        assertThat(r.marker().get("if")).as(r.describe()).isEqualTo(TestGuest.VMWARE_NIC_NAME);
     }
 }
