@@ -26,6 +26,22 @@ public final class SparseSourceCopies {
         OpenedImage open(Path image) throws Exception;
     }
 
+    /** The bytes {@link #make} writes into the image. */
+    public static final long WRITTEN = (1 << 20) + 4096 + 512 * 1024;
+
+    /**
+     * A 32 MiB image made by qemu-img in {@code qemuFormat} with {@code subformat}, holding
+     * {@link #WRITTEN} bytes that qemu-io wrote at 1M, 9M and 20M.
+     */
+    public static Path make(Path dir, String name, String qemuFormat, String subformat) throws Exception {
+        Tools.require("qemu-img", "qemu-io");
+        Path src = java.nio.file.Files.createDirectories(dir.resolve("src")).resolve(name);
+        Tools.run("qemu-img", "create", "-q", "-f", qemuFormat, "-o", "subformat=" + subformat, src.toString(), "32M");
+        Tools.run("qemu-io", "-f", qemuFormat, "-c", "write -P 0x5a 1M 1M", "-c", "write -P 0x11 9M 4k",
+                "-c", "write -P 0x22 20M 512k", src.toString());
+        return src;
+    }
+
     public static void assertCopiesReadAtMost(Path src, String qemuFormat, Opener opener, long minRead, long maxRead,
                                               Path outDir) throws Exception {
         Map<String, String> before = Checksums.of(src.getParent());

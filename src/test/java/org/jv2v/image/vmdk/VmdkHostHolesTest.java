@@ -1,12 +1,10 @@
 package org.jv2v.image.vmdk;
 
 import org.jv2v.testing.SparseSourceCopies;
-import org.jv2v.testing.Tools;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -14,21 +12,16 @@ import java.nio.file.Path;
  * copy reads only what was written and stays identical.
  */
 class VmdkHostHolesTest {
-    private static final long MIB = 1 << 20;
-
     @TempDir
     Path dir;
 
     @ParameterizedTest
     @ValueSource(strings = {"monolithicFlat", "twoGbMaxExtentFlat"})
     void aCopyReadsOnlyWhatWasWritten(String subformat) throws Exception {
-        Tools.require("qemu-img", "qemu-io");
-        Path src = Files.createDirectories(dir.resolve("src")).resolve("disk.vmdk");
-        VmdkOracle.qemuImg("create", "-q", "-f", "vmdk", "-o", "subformat=" + subformat, src.toString(), "32M");
-        VmdkOracle.qemuIo(src, "vmdk", "write -P 0x5a 1M 1M", "write -P 0x11 9M 4k", "write -P 0x22 20M 512k");
+        Path src = SparseSourceCopies.make(dir, "disk.vmdk", "vmdk", subformat);
         // qemu-img create writes the flat file's first 4 KiB (to learn the file system's alignment)
-        long written = 4096 + MIB + 4096 + 512 * 1024;
+        long written = 4096 + SparseSourceCopies.WRITTEN;
         VmdkOracle.assertStatusAsQemu(src);
-        SparseSourceCopies.assertCopiesReadAtMost(src, "vmdk", VmdkOracle::open, MIB, written + 64 * 1024, dir);
+        SparseSourceCopies.assertCopiesReadAtMost(src, "vmdk", VmdkOracle::open, 1 << 20, written + 64 * 1024, dir);
     }
 }
