@@ -782,6 +782,7 @@ public final class Copier {
         for (long c = chunk + 1; c < until; c++) {
             if (!expectZero.get(c)) {
                 until = c;
+                break;
             }
         }
         takeUpTo(until);

@@ -31,17 +31,26 @@ class Jv2vCommandTest {
                 "Examples:", "Exit status:", "virtio");
     }
 
-    /** Every option of the command is explained in the man page and the help. */
+    /** Every option of every command is explained in the man page and the help. */
     @Test
     void manPageDocumentsEveryOption() throws Exception {
         String man = Files.readString(Corpus.projectDir().resolve("doc/jv2v.1"));
         CommandLine cli = Jv2vCommand.commandLine(new PrintStream(PrintStream.nullOutputStream()),
                 new PrintStream(PrintStream.nullOutputStream()), org.jv2v.pipeline.DiskTransfer.NOT_WIRED);
+        assertDocumented(man, cli);
+        assertThat(man).contains(".B jv2v inspect", ".B jv2v image info", ".B jv2v image convert");
+    }
+
+    private static void assertDocumented(String man, CommandLine cli) {
+        String command = cli.getCommandSpec().qualifiedName();
         for (var opt : cli.getCommandSpec().options()) {
             for (String name : opt.names()) {
-                assertThat(man).as("doc/jv2v.1 mentions " + name).contains(name.replace("-", "\\-"));
+                assertThat(man).as("doc/jv2v.1 mentions %s of %s", name, command).contains(name.replace("-", "\\-"));
             }
-            assertThat(opt.description()).as(opt.longestName() + " has a description").isNotEmpty();
+            assertThat(opt.description()).as("%s of %s has a description", opt.longestName(), command).isNotEmpty();
+        }
+        for (CommandLine sub : cli.getSubcommands().values()) {
+            assertDocumented(man, sub);
         }
     }
 
@@ -83,6 +92,31 @@ class Jv2vCommandTest {
         assertThat(r.stderr()).contains("-o local: output folder was not given: use -os FOLDER");
         assertThat(Jv2vRun.run("-i", "vmx", SAMPLE_VMX.toString(), "-o", "local", "-os", "/nonexistent/x").stderr())
                 .contains("output folder does not exist");
+    }
+
+    /**
+     * A bare disk says nothing of its firmware: a GPT disk with an EFI system partition (made by
+     * sgdisk) boots UEFI, as virt-v2v decides from inspection, and the target says why.
+     */
+    @Test
+    void aBareDiskWithAnEfiSystemPartitionBootsUefi() throws Exception {
+        Tools.require("qemu-img", "sgdisk", "virt-xml-validate");
+        Path img = dir.resolve("uefi.raw");
+        Tools.run("qemu-img", "create", "-q", "-f", "raw", img.toString(), "64M");
+        Tools.run("sgdisk", "-n", "1:2048:+16M", "-t", "1:ef00", "-n", "2:0:0", "-t", "2:8300", img.toString());
+        Path out = Files.createDirectories(dir.resolve("out"));
+        Jv2vRun.Result r = Jv2vRun.ok("-i", "disk", img.toString(), "-o", "local", "-os", out.toString());
+        assertThat(r.stdout()).contains("firmware: UEFI (OVMF) (the source does not say; its disks show it: "
+                + "/dev/sda1: EFI system partition");
+        String xml = Files.readString(out.resolve("uefi.xml"));
+        assertThat(xml).contains("<os firmware='efi'>");
+        assertThat(Tools.run("virt-xml-validate", out.resolve("uefi.xml").toString(), "domain").exitCode()).isZero();
+
+        Path mbr = dir.resolve("mbr.raw");
+        Tools.run("qemu-img", "create", "-q", "-f", "raw", mbr.toString(), "64M");
+        Tools.run("sgdisk", "-n", "1:2048:0", "-t", "1:8300", mbr.toString());
+        Jv2vRun.Result b = Jv2vRun.ok("-i", "disk", mbr.toString(), "-o", "null");
+        assertThat(b.stdout()).contains("firmware: BIOS (SeaBIOS) (the source does not say; its disks show it: ");
     }
 
     @Test
