@@ -1,6 +1,13 @@
 package org.jv2v.cli;
 
+import org.jv2v.image.BlockDevice;
+import org.jv2v.image.Extent;
+import org.jv2v.image.Images;
+import org.jv2v.image.OpenContext;
+import org.jv2v.image.OpenedImage;
+import org.jv2v.image.PathGuard;
 import org.jv2v.testing.Checksums;
+import org.jv2v.testing.OpenFiles;
 import org.jv2v.testing.QemuImg;
 import org.jv2v.testing.Run;
 import org.jv2v.testing.Tools;
@@ -107,10 +114,15 @@ class ImageConvertVariantsTest {
         Path image = v.maker().make(src, base);
         Files.delete(base);
         Map<String, String> before = sparseChecksums(src);
+        assertOpenedReadOnly(image, src);
 
         for (String out : List.of("raw", "qcow2")) {
             Path dst = dir.resolve("out." + out);
-            Out o = run("image", "convert", "--verify", "-O", out, image.toString(), dst.toString());
+            Out o;
+            try (OpenFilesWatch watch = new OpenFilesWatch(src)) {
+                o = run("image", "convert", "--verify", "-O", out, image.toString(), dst.toString());
+                watch.assertSawOnlyReadOnly();
+            }
             assertThat(o.code()).as(v + " -> " + out + ": " + o.stderr()).isZero();
             Run.Result cmp = Run.run(List.of("qemu-img", "compare", "-f", v.format(), "-F", out, image.toString(),
                     dst.toString()));
@@ -124,6 +136,71 @@ class ImageConvertVariantsTest {
             assertThat(virtualSize(dst, out)).as("virtual size").isEqualTo(virtualSize(image, v.format()));
         }
         assertThat(sparseChecksums(src)).as("the source files are unchanged").isEqualTo(before);
+    }
+
+    /**
+     * The source is opened read-only at the operating-system level: with the image open through
+     * {@link Images#open} and a piece of every extent read (so lazily opened extent files are open
+     * too), every descriptor on a file under {@code src} is O_RDONLY, and there is at least one per
+     * layer of the chain (the check saw the files it is about).
+     */
+    static void assertOpenedReadOnly(Path image, Path src) throws Exception {
+        try (OpenedImage img = Images.open(image, OpenContext.of(PathGuard.folderOf(image)))) {
+            BlockDevice d = img.device();
+            ByteBuffer b = ByteBuffer.allocate(65536);
+            for (long pos = 0; pos < d.size(); ) {
+                List<Extent> st = d.blockStatus(pos, d.size() - pos);
+                for (Extent e : st) {
+                    d.read(b.clear().limit((int) Math.min(b.capacity(), e.length())), e.offset());
+                }
+                pos = st.getLast().end();
+            }
+            assertThat(OpenFiles.assertReadOnly(src)).as("source files open").hasSizeGreaterThanOrEqualTo(
+                    img.chain().size());
+        }
+        assertThat(OpenFiles.under(src)).as("all closed again").isEmpty();
+    }
+
+    /**
+     * Samples the descriptors on files under a folder from another thread while a command runs
+     * (the files stay open for the whole copy, so the samples see them).
+     */
+    static final class OpenFilesWatch implements AutoCloseable {
+        private final Thread thread;
+        private final java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        private final List<OpenFiles.Open> seen = java.util.Collections.synchronizedList(new ArrayList<>());
+        private final java.util.concurrent.atomic.AtomicInteger samples = new java.util.concurrent.atomic.AtomicInteger();
+
+        OpenFilesWatch(Path root) {
+            thread = Thread.ofPlatform().daemon().start(() -> {
+                while (!stop.get()) {
+                    try {
+                        seen.addAll(OpenFiles.under(root));
+                        samples.incrementAndGet();
+                        Thread.sleep(1);
+                    } catch (IOException | InterruptedException e) {
+                        return;
+                    }
+                }
+            });
+        }
+
+        void assertSawOnlyReadOnly() {
+            close();
+            assertThat(seen).as("descriptors on the source seen in %d samples", samples.get()).isNotEmpty()
+                    .allSatisfy(o -> assertThat(o.readOnly()).as("fd %d on %s, flags 0%o", o.fd(), o.file(),
+                            o.flags()).isTrue());
+        }
+
+        @Override
+        public void close() {
+            stop.set(true);
+            try {
+                thread.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     /**
