@@ -118,12 +118,13 @@ class ImageConvertVariantsTest {
 
         for (String out : List.of("raw", "qcow2")) {
             Path dst = dir.resolve("out." + out);
+            OpenFiles.Watch watch = OpenFiles.watch(src);
             Out o;
-            try (OpenFilesWatch watch = new OpenFilesWatch(src)) {
+            try (watch) {
                 o = run("image", "convert", "--verify", "-O", out, image.toString(), dst.toString());
-                watch.assertSawOnlyReadOnly();
             }
             assertThat(o.code()).as(v + " -> " + out + ": " + o.stderr()).isZero();
+            watch.assertSawOnlyReadOnly();
             Run.Result cmp = Run.run(List.of("qemu-img", "compare", "-f", v.format(), "-F", out, image.toString(),
                     dst.toString()));
             assertThat(cmp.exitCode()).as(v + " -> " + out + ": qemu-img compare: " + cmp.all()).isZero();
@@ -159,48 +160,6 @@ class ImageConvertVariantsTest {
                     img.chain().size());
         }
         assertThat(OpenFiles.under(src)).as("all closed again").isEmpty();
-    }
-
-    /**
-     * Samples the descriptors on files under a folder from another thread while a command runs
-     * (the files stay open for the whole copy, so the samples see them).
-     */
-    static final class OpenFilesWatch implements AutoCloseable {
-        private final Thread thread;
-        private final java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
-        private final List<OpenFiles.Open> seen = java.util.Collections.synchronizedList(new ArrayList<>());
-        private final java.util.concurrent.atomic.AtomicInteger samples = new java.util.concurrent.atomic.AtomicInteger();
-
-        OpenFilesWatch(Path root) {
-            thread = Thread.ofPlatform().daemon().start(() -> {
-                while (!stop.get()) {
-                    try {
-                        seen.addAll(OpenFiles.under(root));
-                        samples.incrementAndGet();
-                        Thread.sleep(1);
-                    } catch (IOException | InterruptedException e) {
-                        return;
-                    }
-                }
-            });
-        }
-
-        void assertSawOnlyReadOnly() {
-            close();
-            assertThat(seen).as("descriptors on the source seen in %d samples", samples.get()).isNotEmpty()
-                    .allSatisfy(o -> assertThat(o.readOnly()).as("fd %d on %s, flags 0%o", o.fd(), o.file(),
-                            o.flags()).isTrue());
-        }
-
-        @Override
-        public void close() {
-            stop.set(true);
-            try {
-                thread.join();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
     }
 
     /**

@@ -4,9 +4,12 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -79,5 +82,57 @@ public final class OpenFiles {
             }
         }
         return files;
+    }
+
+    /** Starts sampling the descriptors on files under {@code root} from another thread. */
+    public static Watch watch(Path root) {
+        return new Watch(root);
+    }
+
+    /**
+     * Samples, every millisecond, the descriptors on files under a folder while a command runs in
+     * this process (a copy holds its source files open throughout, so the samples see them).
+     */
+    public static final class Watch implements AutoCloseable {
+        private final Thread thread;
+        private final AtomicBoolean stop = new AtomicBoolean();
+        private final List<Open> seen = Collections.synchronizedList(new ArrayList<>());
+        private final AtomicInteger samples = new AtomicInteger();
+
+        private Watch(Path root) {
+            thread = Thread.ofPlatform().daemon().name("open-files-watch").start(() -> {
+                while (!stop.get()) {
+                    try {
+                        for (Open o : under(root)) {
+                            if (seen.size() < 10_000 && !seen.contains(o)) {
+                                seen.add(o);
+                            }
+                        }
+                        samples.incrementAndGet();
+                        Thread.sleep(1);
+                    } catch (IOException | InterruptedException e) {
+                        return;
+                    }
+                }
+            });
+        }
+
+        /** Stops sampling; fails unless some descriptor was seen and every one was read-only. */
+        public void assertSawOnlyReadOnly() {
+            close();
+            assertThat(seen).as("descriptors on the source seen in %d samples", samples.get()).isNotEmpty()
+                    .allSatisfy(o -> assertThat(o.readOnly()).as("fd %d on %s has flags 0%o: not opened read-only",
+                            o.fd(), o.file(), o.flags()).isTrue());
+        }
+
+        @Override
+        public void close() {
+            stop.set(true);
+            try {
+                thread.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 }
