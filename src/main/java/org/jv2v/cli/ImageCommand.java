@@ -14,10 +14,6 @@ import org.jv2v.image.OpenedImage;
 import org.jv2v.image.PathGuard;
 import org.jv2v.image.Preallocation;
 import org.jv2v.image.raw.SparseFile;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -32,19 +28,34 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.Supplier;
 
-/** {@code jv2v image info|convert}: the disk engine on its own, like qemu-img. */
-@Command(name = "image", mixinStandardHelpOptions = true,
-        description = "Inspect and convert disk images (the engine jv2v copies guests' disks with).",
-        subcommands = {ImageCommand.Info.class, ImageCommand.Convert.class})
-final class ImageCommand implements Callable<Integer> {
-    @Spec
-    CommandSpec spec;
+/**
+ * {@code jv2v image info|convert}: the disk engine on its own, like qemu-img. Declared through
+ * {@link CliOptions}, not picocli's annotations, for a short start-up: {@link Main} builds only this
+ * tree when the first argument is {@code image}.
+ */
+final class ImageCommand {
+    private ImageCommand() {}
 
-    @Override
-    public Integer call() {
-        spec.commandLine().usage(spec.commandLine().getOut());
-        return 0;
+    static CommandSpec spec() {
+        CommandSpec image = new Usage().options.spec();
+        image.addSubcommand("info", new Info().options.spec());
+        image.addSubcommand("convert", new Convert().options.spec());
+        return image;
+    }
+
+    /** {@code jv2v image} alone: its usage. */
+    private static final class Usage implements Callable<Integer> {
+        final CliOptions options = CliOptions.command("image", this,
+                "Inspect and convert disk images (the engine jv2v copies guests' disks with).");
+
+        @Override
+        public Integer call() {
+            CommandSpec spec = options.spec();
+            spec.commandLine().usage(spec.commandLine().getOut());
+            return 0;
+        }
     }
 
     /** Opens {@code file} read-only, probing its format unless {@code format} names one. */
@@ -70,35 +81,26 @@ final class ImageCommand implements Callable<Integer> {
         return f.open(file, ctx);
     }
 
-    @Command(name = "info", mixinStandardHelpOptions = true,
-            description = "Show an image's format, virtual size, allocation and backing chain.")
     static final class Info implements Callable<Integer> {
-        @Spec
-        CommandSpec spec;
-
-        @Parameters(paramLabel = "IMAGE", description = "The image file (a VMDK descriptor for split VMDKs).")
-        Path image;
-
-        @Option(names = "-f", paramLabel = "FMT", description = "The image's format (default: probe its content).")
-        String format;
-
-        @Option(names = "--output", paramLabel = "text|json", description = "Output format (default: text).")
-        String output = "text";
-
-        @Option(names = "--machine-readable", description = "The same as --output=json.")
-        boolean machineReadable;
-
-        @Option(names = "--allow-dir", paramLabel = "DIR",
-                description = "Another folder that backing files and extents may be in (repeatable).")
-        List<Path> allowDirs = new ArrayList<>();
+        final CliOptions options = CliOptions.command("info", this,
+                "Show an image's format, virtual size, allocation and backing chain.");
+        final Supplier<Path> image = options.path(0, "IMAGE", "The image file (a VMDK descriptor for split VMDKs).");
+        final Supplier<String> format = options.string("-f", "FMT", null,
+                "The image's format (default: probe its content).");
+        final Supplier<String> output = options.string("--output", "text|json", "text", "Output format (default: text).");
+        final Supplier<Boolean> machineReadable = options.flag("--machine-readable", "The same as --output=json.");
+        final Supplier<List<Path>> allowDirs = options.repeatablePath("--allow-dir", "DIR",
+                "Another folder that backing files and extents may be in (repeatable).");
 
         @Override
         public Integer call() throws IOException {
-            boolean json = machineReadable || output.equalsIgnoreCase("json");
+            String output = this.output.get();
+            boolean json = machineReadable.get() || output.equalsIgnoreCase("json");
             if (!json && !output.equalsIgnoreCase("text")) {
                 throw new Jv2vException("--output " + output + ": use text or json");
             }
-            try (OpenedImage img = open(image, format, allowDirs)) {
+            CommandSpec spec = options.spec();
+            try (OpenedImage img = open(image.get(), format.get(), allowDirs.get())) {
                 List<Map<String, Object>> layers = new ArrayList<>();
                 for (OpenedImage layer : img.chain()) {
                     layers.add(describe(layer));
@@ -163,84 +165,58 @@ final class ImageCommand implements Callable<Integer> {
         }
     }
 
-    @Command(name = "convert", mixinStandardHelpOptions = true,
-            description = {"Copy an image into a new one, sparsely and in parallel, like qemu-img convert.",
+    static final class Convert implements Callable<Integer> {
+        final CliOptions options = CliOptions.command("convert", this,
+                "Copy an image into a new one, sparsely and in parallel, like qemu-img convert.",
                 "The copy is written as DST.part with a journal (DST.part.journal); if it is interrupted, "
                         + "running the same command again continues where it stopped. DST appears only "
-                        + "when the copy is complete."})
-    static final class Convert implements Callable<Integer> {
-        @Spec
-        CommandSpec spec;
-
-        @Parameters(index = "0", paramLabel = "SRC", description = "The source image (opened read-only).")
-        Path source;
-
-        @Parameters(index = "1", paramLabel = "DST", description = "The image to write.")
-        Path target;
-
-        @Option(names = "-f", paramLabel = "FMT", description = "The source's format (default: probe its content).")
-        String sourceFormat;
-
-        @Option(names = "-O", paramLabel = "FMT", description = "The output format: raw (default) or qcow2.")
-        String outputFormat = "raw";
-
-        @Option(names = "-c", description = "Compress the output (qcow2).")
-        boolean compress;
-
-        @Option(names = "-o", paramLabel = "OPTIONS",
-                description = "Output options, comma-separated: preallocation=off|metadata|falloc|full.")
-        List<String> outputOptions = new ArrayList<>();
-
-        @Option(names = "-p", description = "Show progress (a bar on a terminal, lines otherwise).")
-        boolean progress;
-
-        @Option(names = "--verify", description = "Re-read the copy and compare it with what was read (CRC32C per chunk).")
-        boolean verify;
-
-        @Option(names = "--flush", negatable = true,
-                description = "fsync the copy before renaming it into place (default: on).")
-        boolean flush = true;
-
-        @Option(names = "--no-resume", description = "Start over even if an interrupted copy's DST.part exists.")
-        boolean noResume;
-
-        @Option(names = "-r", paramLabel = "RATE", description = "Limit reading to RATE bytes per second (e.g. 50M).")
-        String rateLimit;
-
-        @Option(names = {"-m", "--workers"}, paramLabel = "N", description = "Parallel reader/writer threads (default: CPUs, 2 to 4).")
-        int workers = CopyOptions.defaults().workers();
-
-        @Option(names = "--chunk-size", paramLabel = "SIZE", description = "Bytes per unit of work (default 8M).")
-        String chunkSize;
-
-        @Option(names = "--io-size", paramLabel = "SIZE", description = "Bytes per read and write (default 256K).")
-        String ioSize;
-
-        @Option(names = "--checkpoint-interval", paramLabel = "SECONDS",
-                description = "How often the copy is flushed and journaled for resuming (default 10).")
-        double checkpointSeconds = CopyOptions.defaults().checkpointInterval().toMillis() / 1000.0;
-
-        @Option(names = "--machine-readable", description = "Progress (with -p) and the result as JSON lines on stdout.")
-        boolean machineReadable;
-
-        @Option(names = "--output", paramLabel = "text|json", description = "--output=json is --machine-readable.")
-        String output = "text";
-
-        @Option(names = "--allow-dir", paramLabel = "DIR",
-                description = "Another folder that the source's backing files and extents may be in (repeatable).")
-        List<Path> allowDirs = new ArrayList<>();
+                        + "when the copy is complete.");
+        final Supplier<Path> source = options.path(0, "SRC", "The source image (opened read-only).");
+        final Supplier<Path> target = options.path(1, "DST", "The image to write.");
+        final Supplier<String> sourceFormat = options.string("-f", "FMT", null,
+                "The source's format (default: probe its content).");
+        final Supplier<String> outputFormat = options.string("-O", "FMT", "raw",
+                "The output format: raw (default) or qcow2.");
+        final Supplier<Boolean> compress = options.flag("-c", "Compress the output (qcow2).");
+        final Supplier<List<String>> outputOptions = options.repeatable("-o", "OPTIONS",
+                "Output options, comma-separated: preallocation=off|metadata|falloc|full.");
+        final Supplier<Boolean> progress = options.flag("-p", "Show progress (a bar on a terminal, lines otherwise).");
+        final Supplier<Boolean> verify = options.flag("--verify",
+                "Re-read the copy and compare it with what was read (CRC32C per chunk).");
+        final Supplier<Boolean> flush = options.negatable("--flush", true,
+                "fsync the copy before renaming it into place (default: on).");
+        final Supplier<Boolean> noResume = options.flag("--no-resume",
+                "Start over even if an interrupted copy's DST.part exists.");
+        final Supplier<String> rateLimit = options.string("-r", "RATE", null,
+                "Limit reading to RATE bytes per second (e.g. 50M).");
+        final Supplier<Integer> workers = options.typed(int.class, "-m|--workers", "N", CopyOptions.defaults().workers(),
+                "Parallel reader/writer threads (default: CPUs, 2 to 4).");
+        final Supplier<String> chunkSize = options.string("--chunk-size", "SIZE", null,
+                "Bytes per unit of work (default 8M).");
+        final Supplier<String> ioSize = options.string("--io-size", "SIZE", null,
+                "Bytes per read and write (default 256K).");
+        final Supplier<Double> checkpointSeconds = options.typed(double.class, "--checkpoint-interval", "SECONDS",
+                CopyOptions.defaults().checkpointInterval().toMillis() / 1000.0,
+                "How often the copy is flushed and journaled for resuming (default 10).");
+        final Supplier<Boolean> machineReadable = options.flag("--machine-readable",
+                "Progress (with -p) and the result as JSON lines on stdout.");
+        final Supplier<String> output = options.string("--output", "text|json", "text",
+                "--output=json is --machine-readable.");
+        final Supplier<List<Path>> allowDirs = options.repeatablePath("--allow-dir", "DIR",
+                "Another folder that the source's backing files and extents may be in (repeatable).");
 
         @Override
         public Integer call() throws IOException {
-            boolean json = machineReadable || output.equalsIgnoreCase("json");
-            CopyOptions opts = options();
-            ImageWriter writer = Images.writer(outputFormat);
-            try (OpenedImage src = open(source, sourceFormat, allowDirs)) {
+            boolean json = machineReadable.get() || output.get().equalsIgnoreCase("json");
+            CopyOptions opts = copyOptions();
+            ImageWriter writer = Images.writer(outputFormat.get());
+            CommandSpec spec = options.spec();
+            try (OpenedImage src = open(source.get(), sourceFormat.get(), allowDirs.get())) {
                 opts = opts.withSourceId(EngineDiskTransfer.identity(src));
                 var out = spec.commandLine().getOut();
-                ProgressListener listener = !progress ? ProgressListener.NONE
+                ProgressListener listener = !progress.get() ? ProgressListener.NONE
                         : json ? ProgressDisplay.json(out) : ProgressDisplay.auto(spec.commandLine().getErr());
-                CopyResult r = Copier.copy(src.device(), writer, target, opts, listener);
+                CopyResult r = Copier.copy(src.device(), writer, target.get(), opts, listener);
                 if (json) {
                     out.println(JsonMapper.builder().build().writeValueAsString(result(r)));
                     out.flush();
@@ -249,9 +225,10 @@ final class ImageCommand implements Callable<Integer> {
             return 0;
         }
 
-        private CopyOptions options() {
+        /** The copy options the parsed command line asks for. */
+        CopyOptions copyOptions() {
             Preallocation prealloc = Preallocation.OFF;
-            for (String group : outputOptions) {
+            for (String group : outputOptions.get()) {
                 for (String kv : group.split(",")) {
                     String[] p = kv.split("=", 2);
                     if (p.length == 2 && p[0].equals("preallocation")) {
@@ -265,22 +242,22 @@ final class ImageCommand implements Callable<Integer> {
                     }
                 }
             }
-            CopyOptions o = CopyOptions.defaults().withPreallocation(prealloc).withCompress(compress)
-                    .withVerify(verify).withFlush(flush).withResume(!noResume);
+            CopyOptions o = CopyOptions.defaults().withPreallocation(prealloc).withCompress(compress.get())
+                    .withVerify(verify.get()).withFlush(flush.get()).withResume(!noResume.get());
             try {
-                o = o.withWorkers(workers);
-                if (chunkSize != null) {
-                    long c = Sizes.parse(chunkSize);
+                o = o.withWorkers(workers.get());
+                if (chunkSize.get() != null) {
+                    long c = Sizes.parse(chunkSize.get());
                     o = o.withChunkSize(c > Integer.MAX_VALUE ? -1 : (int) c);
                 }
-                if (ioSize != null) {
-                    long n = Sizes.parse(ioSize);
+                if (ioSize.get() != null) {
+                    long n = Sizes.parse(ioSize.get());
                     o = o.withIoSize(n > Integer.MAX_VALUE ? -1 : (int) n);
                 }
-                if (rateLimit != null) {
-                    o = o.withRateLimit(Sizes.parse(rateLimit));
+                if (rateLimit.get() != null) {
+                    o = o.withRateLimit(Sizes.parse(rateLimit.get()));
                 }
-                o = o.withCheckpointInterval(Duration.ofMillis((long) (checkpointSeconds * 1000)));
+                o = o.withCheckpointInterval(Duration.ofMillis((long) (checkpointSeconds.get() * 1000)));
             } catch (IllegalArgumentException e) {
                 throw new Jv2vException(e.getMessage());
             }

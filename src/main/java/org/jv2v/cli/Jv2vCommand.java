@@ -29,7 +29,6 @@ import java.util.concurrent.Callable;
  * command line into a {@link ConversionRequest}; the {@link Pipeline} does the work.
  */
 @Command(name = "jv2v", versionProvider = Jv2vCommand.Version.class, sortOptions = false,
-        subcommands = {ImageCommand.class},
         usageHelpAutoWidth = true,
         headerHeading = "", synopsisHeading = "Usage: ",
         customSynopsis = {
@@ -39,9 +38,11 @@ import java.util.concurrent.Callable;
             "       jv2v -i libvirtxml DOMAIN.xml --print-source",
             "       jv2v inspect [-i disk|vmx|ova|libvirtxml] SOURCE... [--format xml|json]",
         },
+        // One string per paragraph: picocli wraps them to the terminal (80 columns when not one).
         description = {"",
-            "Converts a VMware guest (.vmx with its .vmdk disks, or an OVA/OVF) to run on KVM. The source is",
-            "only read, never changed. jv2v prints each stage as it goes, and why it chose each target device.",
+            "Converts a VMware guest (.vmx with its .vmdk disks, or an OVA/OVF) to run on KVM. The source is "
+                    + "only read, never changed. jv2v prints each stage as it goes, and why it chose each target "
+                    + "device.",
             ""},
         optionListHeading = "Options:%n",
         footerHeading = "%n",
@@ -49,17 +50,25 @@ import java.util.concurrent.Callable;
             "Examples:",
             "  Show what jv2v reads from a guest, and stop:",
             "    jv2v -i vmx /vms/web/web.vmx --print-source",
+            "  Show every change the conversion would make to the guest, and stop:",
+            "    jv2v -i vmx /vms/web/web.vmx --plan",
             "  A guest on a NAS whose .vmx names [nas1] or /vmfs/volumes/nas1/...:",
-            "    jv2v -i vmx /mnt/nas1/web/web.vmx --datastore nas1=/mnt/nas1 -o local -os /var/lib/libvirt/images",
-            "  Rename the guest, qcow2 disks, its 'VM Network' on the libvirt network 'default':",
-            "    jv2v -i ova web.ova -on web2 -of qcow2 -n 'VM Network:default' -o local -os /srv/kvm",
+            "    jv2v -i vmx /mnt/nas1/web/web.vmx --datastore nas1=/mnt/nas1 \\",
+            "         -o local -os /var/lib/libvirt/images",
+            "  Rename the guest, qcow2 disks, its 'VM Network' on libvirt's 'default':",
+            "    jv2v -i ova web.ova -on web2 -of qcow2 -n 'VM Network:default' \\",
+            "         -o local -os /srv/kvm",
+            "  Copy one disk on its own, like qemu-img convert:",
+            "    jv2v image convert -p -O qcow2 web.vmdk web.qcow2",
             "",
-            "Target devices: virtio when the guest is known to have virtio drivers (--virtio yes); otherwise",
-            "the emulated devices it already drives (pvscsi, LSI SAS, SATA/AHCI, vmxnet3, e1000e, e1000), with",
-            "a warning. jv2v does not install drivers yet.",
+            "Conversion: a Linux guest is converted in copy-on-write overlays over its disks: virtio modules "
+                    + "in its initramfs, bootloader, fstab and NIC names, VMware tools off. Windows guests are not "
+                    + "converted yet: their disks are copied unchanged and the target keeps the devices they "
+                    + "already drive (pvscsi, LSI SAS, SATA/AHCI, vmxnet3, e1000e, e1000), with a warning.",
             "",
-            "Disk copying: this build cannot copy disks yet unless the disk engine is present; --no-copy",
-            "writes only the metadata (naming disk files NAME-sda, NAME-sdb ... that it does not create).",
+            "Disks are copied sparsely and in parallel; an interrupted copy continues when the same command "
+                    + "is run again. --no-copy writes only the metadata (naming disk files NAME-sda, NAME-sdb ... "
+                    + "that it does not create).",
             "",
             "Exit status: 0 success, 1 error (bad input, missing file), 2 bad command line, 3 internal error.",
             "Manual: doc/jv2v.1 (man -l doc/jv2v.1)."})
@@ -176,7 +185,22 @@ final class Jv2vCommand implements Callable<Integer> {
 
     static CommandLine commandLine(PrintStream out, PrintStream err, DiskTransfer transfer) {
         CommandLine cli = new CommandLine(new Jv2vCommand(out, err, transfer));
+        cli.addSubcommand("image", ImageCommand.spec());
         cli.addSubcommand("inspect", new InspectCommand(out, err));
+        return configure(cli, out, err);
+    }
+
+    /**
+     * Only {@code jv2v image ...}: the tree {@link Main} builds when the first argument is
+     * {@code image}, without the annotated commands' start-up cost.
+     */
+    static CommandLine imageCommandLine(PrintStream out, PrintStream err) {
+        CommandLine cli = new CommandLine(CommandLine.Model.CommandSpec.create().name("jv2v"));
+        cli.addSubcommand("image", ImageCommand.spec());
+        return configure(cli, out, err);
+    }
+
+    private static CommandLine configure(CommandLine cli, PrintStream out, PrintStream err) {
         cli.setCaseInsensitiveEnumValuesAllowed(true);
         cli.setPosixClusteredShortOptionsAllowed(false);
         cli.setOut(new java.io.PrintWriter(out, true));

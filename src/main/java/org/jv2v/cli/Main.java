@@ -38,10 +38,12 @@ public final class Main {
     static int run(PrintStream out, PrintStream err, DiskTransfer transfer, String... args) {
         boolean verbose = Arrays.stream(args).anyMatch(a -> a.equals("-v") || a.equals("--verbose")
                 || a.equals("-x"));
-        CommandLine cli = Jv2vCommand.commandLine(out, err, transfer);
+        CommandLine cli = args.length > 0 && args[0].equals("image") ? Jv2vCommand.imageCommandLine(out, err)
+                : Jv2vCommand.commandLine(out, err, transfer);
         cli.setExecutionExceptionHandler((ex, cmd, parsed) -> report(err, ex, verbose));
         cli.setParameterExceptionHandler((ex, a) -> {
-            err.println("jv2v: error: " + ex.getMessage().replace('\n', ' ') + " (see jv2v --help)");
+            err.println("jv2v: error: " + ex.getMessage().replace('\n', ' ') + " (see "
+                    + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help)");
             err.flush();
             return EXIT_USAGE;
         });

@@ -17,8 +17,9 @@ import java.util.Optional;
 
 /**
  * "Inspecting the overlay": opens the source's disks read-only and finds the operating system on
- * them. jv2v does not convert guests yet, so a guest it cannot inspect (disks missing with
- * --no-copy, an unknown layout, no OS at all) is a warning here, not the error virt-v2v makes of it.
+ * them. A guest it cannot inspect (disks missing with --no-copy, an unknown layout, no OS at all)
+ * is a warning here, not the error virt-v2v makes of it: it is copied unconverted, and the
+ * conversion stage refuses only what it would have to change.
  */
 final class InspectGuest {
     private InspectGuest() {}

@@ -164,6 +164,42 @@ class ImageCommandTest {
         assertThat(Files.exists(dst)).isFalse();
     }
 
+    /** Usage errors point at the help of the command that was run; that help is the golden file. */
+    @Test
+    void usageErrorsNameTheSubcommandAndItsHelpIsTheGoldenFile() throws Exception {
+        Out bad = jv2v("image", "convert", "-m", "many", "a.raw", "b.raw");
+        assertThat(bad.code()).isEqualTo(Main.EXIT_USAGE);
+        assertThat(bad.stderr()).isEqualTo("jv2v: error: Invalid value for option '--workers': 'many' is not an int"
+                + " (see jv2v image convert --help)\n");
+        assertThat(jv2v("image", "bogus").stderr()).endsWith("(see jv2v image --help)\n");
+        Out help = jv2v("image", "convert", "--help");
+        assertThat(help.code()).isZero();
+        assertThat(help.stdout()).isEqualTo(golden("convert-help.txt"));
+        // the same tree hangs under the full command line, where options may come first
+        assertThat(jv2v("-q", "image", "convert", "--help").stdout()).isEqualTo(help.stdout());
+        assertThat(jv2v("image", "convert", "--version").stdout()).startsWith("jv2v ");
+    }
+
+    /** --flush fsyncs, --no-flush does not, neither means the default (on). */
+    @Test
+    void flushAndNoFlushMeanWhatTheySay() {
+        assertThat(parsedConvert("--flush").copyOptions().flush()).isTrue();
+        assertThat(parsedConvert("--no-flush").copyOptions().flush()).isFalse();
+        assertThat(parsedConvert().copyOptions().flush()).isTrue();
+        assertThat(parsedConvert("--no-flush").copyOptions().resume()).isTrue();
+        assertThat(parsedConvert("--no-resume", "-m", "3").copyOptions())
+                .satisfies(o -> assertThat(o.resume()).isFalse())
+                .satisfies(o -> assertThat(o.workers()).isEqualTo(3));
+    }
+
+    private static ImageCommand.Convert parsedConvert(String... options) {
+        ImageCommand.Convert convert = new ImageCommand.Convert();
+        List<String> args = new ArrayList<>(List.of(options));
+        args.addAll(List.of("src.raw", "dst.raw"));
+        new picocli.CommandLine(convert.options.spec()).parseArgs(args.toArray(String[]::new));
+        return convert;
+    }
+
     /**
      * A thin disk, mostly never-allocated: runs of empty chunks are taken in one step (by several
      * workers racing for them), and data just after and just before such runs, and in the last
