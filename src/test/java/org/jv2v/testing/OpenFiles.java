@@ -94,6 +94,7 @@ public final class OpenFiles {
      * this process (a copy holds its source files open throughout, so the samples see them).
      */
     public static final class Watch implements AutoCloseable {
+        private static final int ENOUGH_SAMPLES = 50;
         private final Thread thread;
         private final AtomicBoolean stop = new AtomicBoolean();
         private final List<Open> seen = Collections.synchronizedList(new ArrayList<>());
@@ -117,11 +118,18 @@ public final class OpenFiles {
             });
         }
 
-        /** Stops sampling; fails unless some descriptor was seen and every one was read-only. */
+        /**
+         * Stops sampling; fails if a descriptor seen was not read-only, or if none was seen although
+         * the sampler ran {@value #ENOUGH_SAMPLES} times or more (on a loaded machine it may hardly
+         * run during a short copy: callers check the open mode deterministically too, with the image
+         * opened through the API).
+         */
         public void assertSawOnlyReadOnly() {
             close();
-            assertThat(seen).as("descriptors on the source seen in %d samples", samples.get()).isNotEmpty()
-                    .allSatisfy(o -> assertThat(o.readOnly()).as("fd %d on %s has flags 0%o: not opened read-only",
+            if (samples.get() >= ENOUGH_SAMPLES) {
+                assertThat(seen).as("descriptors on the source seen in %d samples", samples.get()).isNotEmpty();
+            }
+            assertThat(seen).allSatisfy(o -> assertThat(o.readOnly()).as("fd %d on %s has flags 0%o: not opened read-only",
                             o.fd(), o.file(), o.flags()).isTrue());
         }
 
