@@ -126,6 +126,8 @@ class VhdxDifferencingTest {
         }
         // issue 3: image convert to raw and qcow2, compared by qemu-img with qemu's reading of the overlays
         DeviceChecks.assertConvertsLike(grandchild, ov2, "qcow2", dir);
+        DeviceChecks.assertInfoShowsTheChain(grandchild, "vhdx", List.of("differencing", "differencing", "dynamic"),
+                List.of(grandchild, child, base));
         assertThat(Checksums.of(src)).as("sources untouched").isEqualTo(before);
     }
 
