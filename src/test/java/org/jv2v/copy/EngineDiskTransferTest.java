@@ -95,6 +95,25 @@ class EngineDiskTransferTest {
         }
     }
 
+    /**
+     * Converting a disk again into its own folder under its own name (jv2v's own output, guest-sda,
+     * converted with -on guest -os the same folder) must not replace the source with the copy.
+     */
+    @Test
+    void aTargetThatIsTheSourceFileIsRefusedAndTheSourceKept() throws Exception {
+        Tools.require("qemu-img", "qemu-io");
+        Path out = Files.createDirectories(dir.resolve("out"));
+        Path disk = out.resolve("guest-sda");
+        QemuImg.create(disk, "raw", 4 * MIB);
+        QemuImg.io(disk, "raw", List.of("write -P 0x44 0 1M"));
+        var before = Checksums.of(out);
+        Jv2vRun.Result r = Jv2vRun.run("-i", "disk", disk.toString(), "-on", "guest", "-o", "local", "-os",
+                out.toString(), "-of", "qcow2");
+        assertThat(r.exitCode()).as(r.all()).isNotZero();
+        assertThat(r.stderr()).contains(disk + ": is the source file " + disk).doesNotContain("\tat ");
+        assertThat(Checksums.of(out)).as("the source is still the raw disk it was").isEqualTo(before);
+    }
+
     @Test
     void anOvaDiskIsReadInPlaceFromTheTar() throws Exception {
         Tools.require("qemu-img", "qemu-io", "tar");
