@@ -77,9 +77,13 @@ class EngineDiskTransferTest {
         QemuImg.io(top, "vmdk", List.of("write -P 0x31 1M 4k", "write -P 0x32 15M 1M"));
         var before = Checksums.of(src);
         Path out = Files.createDirectories(dir.resolve("out"));
-        Jv2vRun.Result r = Jv2vRun.run("-i", "disk", top.toString(), "-o", "local", "-os", out.toString(), "-of",
-                format);
+        org.jv2v.testing.OpenFiles.Watch watch = org.jv2v.testing.OpenFiles.watch(src);
+        Jv2vRun.Result r;
+        try (watch) {
+            r = Jv2vRun.run("-i", "disk", top.toString(), "-o", "local", "-os", out.toString(), "-of", format);
+        }
         assertThat(r.exitCode()).as(r.all()).isZero();
+        watch.assertSawOnlyReadOnly();
         assertThat(Checksums.of(src)).isEqualTo(before);
         Path copy;
         try (var files = Files.list(out)) {
