@@ -63,6 +63,8 @@ class VmdkEsxiTest {
         Files.write(model, expected);
         try (OpenedImage img = open(image)) {
             VmdkOracle.assertSameBytes(img.device(), model);
+            // every extent was read: each layer's data file is open, and only for reading
+            assertThat(org.jv2v.testing.OpenFiles.assertReadOnly(src)).hasSizeGreaterThanOrEqualTo(img.chain().size());
         }
         VmdkOracle.assertSameBytesAsQemu(image, work);
         Files.delete(model);
