@@ -78,6 +78,29 @@ class CopierQcow2Test {
         }
     }
 
+    /** --verify reopens the qcow2 copy with the qcow2 reader: a bit flipped in one data write is caught. */
+    @Test
+    void verifyCatchesACorruptedQcow2Copy() throws Exception {
+        Tools.require("qemu-img", "qemu-io");
+        Path src = source();
+        Path dst = dir.resolve("bad.qcow2");
+        CopyOptions opts = CopyOptions.defaults().withChunkSize((int) MIB);
+        try (OpenedImage in = open(src)) {
+            assertThatThrownBy(() -> Copier.copy(in.device(), new CopierTest.CorruptingWriter(3, qcow2), dst,
+                    opts.withVerify(true), ProgressListener.NONE))
+                    .hasMessageContaining("verification failed").hasMessageContaining(dst.toString());
+        }
+        assertThat(Files.exists(dst)).isFalse();
+        assertThat(Files.exists(Copier.partFile(dst))).isFalse();
+        assertThat(Files.exists(Copier.journalFile(dst))).isFalse();
+        // without --verify the same corruption goes through: a valid qcow2 with the wrong bytes
+        try (OpenedImage in = open(src)) {
+            Copier.copy(in.device(), new CopierTest.CorruptingWriter(3, qcow2), dst, opts, ProgressListener.NONE);
+        }
+        Tools.run("qemu-img", "check", "-q", dst.toString());
+        assertThat(QemuImg.compare(src, dst).exitCode()).isNotZero();
+    }
+
     @Test
     void anInterruptedQcow2CopyResumes() throws Exception {
         Tools.require("qemu-img", "qemu-io");
