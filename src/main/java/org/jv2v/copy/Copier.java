@@ -118,7 +118,7 @@ public final class Copier {
         this.size = src.size();
         this.chunkSize = opts.chunkSize();
         this.chunks = (size + chunkSize - 1) / chunkSize;
-        this.journal = new Journal(journalFile(this.dst), identity(), chunkSize, chunks, opts.flush());
+        this.journal = new Journal(journalFile(this.dst), this::identity, chunkSize, chunks, opts.flush());
         this.rate = opts.rateLimit() > 0 ? new RateLimiter(opts.rateLimit()) : null;
     }
 
@@ -782,6 +782,7 @@ public final class Copier {
         for (long c = chunk + 1; c < until; c++) {
             if (!expectZero.get(c)) {
                 until = c;
+                break;
             }
         }
         takeUpTo(until);

@@ -13,6 +13,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * The journal of a resumable copy, {@code DST.part.journal}: which chunks of {@code DST.part} are
@@ -37,16 +38,18 @@ final class Journal {
     private static final long MAX_JOURNAL_BYTES = 512L << 20;
 
     private final Path path;
-    private final String key;
+    /** What the key is made of; hashed on first need, since most copies never checkpoint. */
+    private final Supplier<String> identity;
+    private String key;
     private final int chunkSize;
     private final long chunks;
     /** fsync before the rename (with a durable target); otherwise the identity names the boot. */
     private final boolean durable;
 
-    Journal(Path path, String identity, int chunkSize, long chunks, boolean durable) {
+    Journal(Path path, Supplier<String> identity, int chunkSize, long chunks, boolean durable) {
         this.durable = durable;
         this.path = path;
-        this.key = sha256(identity);
+        this.identity = identity;
         this.chunkSize = chunkSize;
         this.chunks = chunks;
     }
@@ -67,7 +70,7 @@ final class Journal {
             return null;
         }
         if (lines.size() < 5 || !lines.getFirst().equals(MAGIC) || !lines.getLast().equals("end")
-                || !lines.get(1).equals("key " + key) || !lines.get(2).equals("chunk-size " + chunkSize)
+                || !lines.get(1).equals("key " + key()) || !lines.get(2).equals("chunk-size " + chunkSize)
                 || !lines.get(3).equals("chunks " + chunks)) {
             return null;
         }
@@ -98,7 +101,7 @@ final class Journal {
     /** Replaces the journal with {@code done}, atomically. Call only after flushing the target. */
     void write(AtomicBits done) throws IOException {
         StringBuilder sb = new StringBuilder();
-        sb.append(MAGIC).append('\n').append("key ").append(key).append('\n')
+        sb.append(MAGIC).append('\n').append("key ").append(key()).append('\n')
                 .append("chunk-size ").append(chunkSize).append('\n').append("chunks ").append(chunks).append('\n');
         long c = 0;
         while (c < chunks) {
@@ -134,6 +137,13 @@ final class Journal {
     void delete() throws IOException {
         Files.deleteIfExists(path);
         Files.deleteIfExists(path.resolveSibling(path.getFileName() + ".tmp"));
+    }
+
+    private synchronized String key() {
+        if (key == null) {
+            key = sha256(identity.get());
+        }
+        return key;
     }
 
     private static String sha256(String s) {

@@ -38,7 +38,7 @@ public final class Pipeline {
             if (r.planOnly()) {
                 return;
             }
-            TargetVm t = ChooseDevices.run(r.withCapabilities(converted.capabilities()), vm, log);
+            TargetVm t = ChooseDevices.run(r.withCapabilities(converted.capabilities()), vm, inspected, log);
             List<List<ByteRange>> unused = target.writesDisks() && r.target().copyDisks()
                     ? MapUnusedAreas.run(inspected, vm.disks().size(), log) : List.of();
             CopyDisks.run(r, target, t, transfer, unused, inspected, converted.fingerprint(), log);

@@ -46,22 +46,45 @@ public final class TargetPlanner {
     }
 
     public static TargetVm plan(SourceVm vm, TargetOptions opts, GuestCapabilities caps) {
-        return new Planning(vm, opts, caps).run();
+        return plan(vm, opts, caps, Optional.empty());
+    }
+
+    /**
+     * As {@link #plan(SourceVm, TargetOptions, GuestCapabilities)}, with the firmware the guest's
+     * disks show, which decides where the source does not say (an OVF without it, {@code -i disk}).
+     */
+    public static TargetVm plan(SourceVm vm, TargetOptions opts, GuestCapabilities caps,
+                                Optional<DiskFirmware> fromDisks) {
+        return new Planning(vm, opts, caps, fromDisks).run();
+    }
+
+    /**
+     * How the guest boots as its disks show it: BIOS or UEFI, and the facts that say so
+     * (virt-v2v's rule: an EFI system partition on a GPT disk and no BIOS boot partition is UEFI).
+     */
+    public record DiskFirmware(Firmware firmware, String evidence) {
+        public DiskFirmware {
+            if (firmware == Firmware.UNKNOWN) {
+                throw new IllegalArgumentException("disks show BIOS or UEFI");
+            }
+        }
     }
 
     private static final class Planning {
         final SourceVm vm;
         final TargetOptions opts;
         final GuestCapabilities caps;
+        final Optional<DiskFirmware> fromDisks;
         final List<Decision> decisions = new ArrayList<>();
         final String name;
         final Path storage;
         String machine;
 
-        Planning(SourceVm vm, TargetOptions opts, GuestCapabilities caps) {
+        Planning(SourceVm vm, TargetOptions opts, GuestCapabilities caps, Optional<DiskFirmware> fromDisks) {
             this.vm = vm;
             this.opts = opts;
             this.caps = caps;
+            this.fromDisks = fromDisks;
             this.name = opts.name().orElse(vm.name());
             if (name.isBlank()) {
                 throw new Jv2vException("the target name is empty: give one with -on NAME");
@@ -91,25 +114,31 @@ public final class TargetPlanner {
                 decide("arch", "x86_64", "an x86_64 virtual CPU also runs the 32-bit OS the hint names; the hint "
                         + "may be wrong and a 64-bit guest would not boot on an i686 target", false);
             }
-            boolean uefi = switch (vm.firmware()) {
+            String firmwareWhy = "as on the source";
+            Firmware firmware = vm.firmware();
+            if (firmware == Firmware.UNKNOWN && fromDisks.isPresent()) {
+                firmware = fromDisks.get().firmware();
+                firmwareWhy = "the source does not say; its disks show it: " + fromDisks.get().evidence();
+            }
+            boolean uefi = switch (firmware) {
                 case UEFI -> true;
                 case BIOS -> false;
                 case UNKNOWN -> {
-                    decide("firmware", "BIOS", "the source does not say which firmware the guest boots with; "
-                            + "a UEFI guest needs -i vmx/ova metadata or conversion to detect it", true);
+                    decide("firmware", "BIOS", "the source does not say which firmware the guest boots with, and "
+                            + "its disks could not be read to tell", true);
                     yield false;
                 }
             };
             boolean secureBoot = uefi && vm.secureBoot();
             if (uefi) {
                 decide("firmware", secureBoot ? "UEFI with secure boot (Microsoft keys enrolled)" : "UEFI (OVMF)",
-                        "as on the source", false);
+                        firmwareWhy, false);
                 if (secureBoot && machine.equals("pc")) {
                     machine = "q35";
                     decide("machine", "q35", "secure boot needs SMM, which OVMF supports on q35 only", false);
                 }
-            } else if (vm.firmware() == Firmware.BIOS) {
-                decide("firmware", "BIOS (SeaBIOS)", "as on the source", false);
+            } else if (firmware == Firmware.BIOS) {
+                decide("firmware", "BIOS (SeaBIOS)", firmwareWhy, false);
             }
 
             List<TargetDisk> disks = new ArrayList<>();

@@ -85,6 +85,31 @@ class Jv2vCommandTest {
                 .contains("output folder does not exist");
     }
 
+    /**
+     * A bare disk says nothing of its firmware: a GPT disk with an EFI system partition (made by
+     * sgdisk) boots UEFI, as virt-v2v decides from inspection, and the target says why.
+     */
+    @Test
+    void aBareDiskWithAnEfiSystemPartitionBootsUefi() throws Exception {
+        Tools.require("qemu-img", "sgdisk", "virt-xml-validate");
+        Path img = dir.resolve("uefi.raw");
+        Tools.run("qemu-img", "create", "-q", "-f", "raw", img.toString(), "64M");
+        Tools.run("sgdisk", "-n", "1:2048:+16M", "-t", "1:ef00", "-n", "2:0:0", "-t", "2:8300", img.toString());
+        Path out = Files.createDirectories(dir.resolve("out"));
+        Jv2vRun.Result r = Jv2vRun.ok("-i", "disk", img.toString(), "-o", "local", "-os", out.toString());
+        assertThat(r.stdout()).contains("firmware: UEFI (OVMF) (the source does not say; its disks show it: "
+                + "/dev/sda1: EFI system partition");
+        String xml = Files.readString(out.resolve("uefi.xml"));
+        assertThat(xml).contains("<os firmware='efi'>");
+        assertThat(Tools.run("virt-xml-validate", out.resolve("uefi.xml").toString(), "domain").exitCode()).isZero();
+
+        Path mbr = dir.resolve("mbr.raw");
+        Tools.run("qemu-img", "create", "-q", "-f", "raw", mbr.toString(), "64M");
+        Tools.run("sgdisk", "-n", "1:2048:0", "-t", "1:8300", mbr.toString());
+        Jv2vRun.Result b = Jv2vRun.ok("-i", "disk", mbr.toString(), "-o", "null");
+        assertThat(b.stdout()).contains("firmware: BIOS (SeaBIOS) (the source does not say; its disks show it: ");
+    }
+
     @Test
     void bareDiskWithVirtV2vDefaults() throws Exception {
         Tools.require("qemu-img");

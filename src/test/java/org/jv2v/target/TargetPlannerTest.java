@@ -138,6 +138,31 @@ class TargetPlannerTest {
         assertThat(u.decisions()).anyMatch(d -> d.subject().equals("firmware") && d.warning());
     }
 
+    /** Where the source does not say, the disks decide; where it does, the source wins. */
+    @Test
+    void unknownFirmwareIsWhatTheDisksShow() {
+        SourceVm.Builder b = vm("debian12-64", List.of(), List.of(), List.of()).toBuilder();
+        b.firmware = Firmware.UNKNOWN;
+        TargetOptions opts = TargetOptions.defaults(OutputMode.LOCAL, OUT);
+        var esp = Optional.of(new TargetPlanner.DiskFirmware(Firmware.UEFI, "sda1: EFI system partition"));
+        TargetVm u = TargetPlanner.plan(b.build(), opts, GuestCapabilities.unknown(), esp);
+        assertThat(u.uefi()).isTrue();
+        assertThat(u.decisions()).filteredOn(d -> d.subject().equals("firmware")).singleElement()
+                .satisfies(d -> assertThat(d.warning()).isFalse())
+                .satisfies(d -> assertThat(d.describe()).isEqualTo("firmware: UEFI (OVMF) (the source does not say; "
+                        + "its disks show it: sda1: EFI system partition)"));
+        var mbr = Optional.of(new TargetPlanner.DiskFirmware(Firmware.BIOS, "sda: the MBR holds boot code"));
+        TargetVm bios = TargetPlanner.plan(b.build(), opts, GuestCapabilities.unknown(), mbr);
+        assertThat(bios.uefi()).isFalse();
+        assertThat(bios.decisions()).filteredOn(d -> d.subject().equals("firmware")).singleElement()
+                .satisfies(d -> assertThat(d.warning()).isFalse())
+                .satisfies(d -> assertThat(d.reason()).contains("the MBR holds boot code"));
+        b.firmware = Firmware.BIOS;
+        TargetVm source = TargetPlanner.plan(b.build(), opts, GuestCapabilities.unknown(), esp);
+        assertThat(source.uefi()).isFalse();
+        assertThat(source.decisions()).anyMatch(d -> d.subject().equals("firmware") && d.reason().equals("as on the source"));
+    }
+
     @Test
     void unmappedVmwareNetworksAreAWarningAndMappedOnesAreNot() {
         SourceVm vm = vm(null, List.of(), List.of(), List.of(nic(0, "e1000")));

@@ -4,6 +4,7 @@ import org.jv2v.BadInputException;
 import org.jv2v.image.BlockDevice;
 import org.jv2v.image.Extent;
 import org.jv2v.image.ExtentType;
+import org.jv2v.image.raw.HostHoles;
 
 import java.io.EOFException;
 import java.io.IOException;
@@ -21,6 +22,11 @@ import java.util.List;
 abstract sealed class Qcow2Device implements BlockDevice permits Qcow2ReadDevice, Qcow2WriteDevice {
     /** Guest clusters one {@link #blockStatus} call examines before returning what it has found. */
     static final int STATUS_CLUSTERS_PER_CALL = 1 << 20;
+    /**
+     * ...or once it has this many extents: holes in the host file under data clusters can cut a
+     * range into many pieces, and one answer should stay small whatever the disk.
+     */
+    static final int STATUS_EXTENTS_PER_CALL = 4096;
     /** Entries fetched from the mapping at a time. */
     private static final int BATCH = 512;
     private static final byte[] ZEROS = new byte[64 * 1024];
@@ -36,13 +42,20 @@ abstract sealed class Qcow2Device implements BlockDevice permits Qcow2ReadDevice
     final Compression compression;
     /** The next layer down, or null. */
     final BlockDevice backing;
+    /**
+     * The file's holes, consulted under uncompressed data clusters (a metadata-preallocated image
+     * maps every cluster but writes few), or null where the file is ours and still being written.
+     */
+    final HostHoles holes;
 
-    Qcow2Device(Path file, FileChannel channel, Geometry geo, Compression compression, BlockDevice backing) {
+    Qcow2Device(Path file, FileChannel channel, Geometry geo, Compression compression, BlockDevice backing,
+                HostHoles holes) {
         this.file = file;
         this.channel = channel;
         this.geo = geo;
         this.compression = compression;
         this.backing = backing;
+        this.holes = holes;
     }
 
     /**
@@ -94,6 +107,11 @@ abstract sealed class Qcow2Device implements BlockDevice permits Qcow2ReadDevice
     private interface Visitor {
         /** {@code where} is the host offset for DATA, the L2 entry for COMPRESSED. */
         void piece(int kind, long guest, long length, long where) throws IOException;
+
+        /** True when the walk should stop at the next batch boundary (an answer is big enough). */
+        default boolean full() {
+            return false;
+        }
     }
 
     /** Walks {@code [from, to)}, stopping early (at a cluster boundary) after {@code maxClusters}. */
@@ -106,7 +124,7 @@ abstract sealed class Qcow2Device implements BlockDevice permits Qcow2ReadDevice
         long sub = cs / Geometry.SUBCLUSTERS;
         long pos = from;
         long visited = 0;
-        while (pos < to && visited < maxClusters) {
+        while (pos < to && visited < maxClusters && !v.full()) {
             long cluster = pos >>> cb;
             long lastCluster = (to - 1) >>> cb;
             int inTable = perTable - (int) (cluster & (perTable - 1));
@@ -204,12 +222,19 @@ abstract sealed class Qcow2Device implements BlockDevice permits Qcow2ReadDevice
         }
     }
 
-    /** Merges pieces into extents; unallocated ranges take the backing device's status. */
+    /**
+     * Merges pieces into extents; unallocated ranges take the backing device's status, and data
+     * stored as it is takes the host file's holes (ZERO) where {@link #holes} is known. Compressed
+     * clusters are DATA: their bytes are a stream, a hole in it means nothing.
+     */
     private final class StatusRun implements Visitor {
         private final List<Extent> out;
         private int kind = -1;
         private long guest;
         private long length;
+        private long host;
+        /** Set when the host file's holes cut the answer short: later pieces are not described. */
+        private boolean stopped;
 
         StatusRun(List<Extent> out) {
             this.out = out;
@@ -217,20 +242,38 @@ abstract sealed class Qcow2Device implements BlockDevice permits Qcow2ReadDevice
 
         @Override
         public void piece(int k, long g, long len, long where) throws IOException {
-            int type = k == COMPRESSED ? DATA : k;
-            if (type == kind && g == guest + length) {
+            if (stopped) {
+                return;
+            }
+            if (k == kind && g == guest + length && (k != DATA || holes == null || where == host + length)) {
                 length += len;
                 return;
             }
             flush();
-            kind = type;
+            if (stopped) {
+                return; // the answer ends where the last run was cut
+            }
+            kind = k;
             guest = g;
             length = len;
+            host = where;
+        }
+
+        @Override
+        public boolean full() {
+            return stopped || out.size() >= STATUS_EXTENTS_PER_CALL;
         }
 
         void flush() throws IOException {
             switch (kind) {
-                case DATA -> Extent.append(out, guest, length, ExtentType.DATA);
+                case DATA -> {
+                    if (holes != null) {
+                        stopped = holes.appendStatus(out, guest, host, length, STATUS_EXTENTS_PER_CALL) < length;
+                    } else {
+                        Extent.append(out, guest, length, ExtentType.DATA);
+                    }
+                }
+                case COMPRESSED -> Extent.append(out, guest, length, ExtentType.DATA);
                 case ZERO -> Extent.append(out, guest, length, ExtentType.ZERO);
                 case UNALLOCATED -> backingStatus(out, guest, length);
                 default -> {

@@ -8,6 +8,7 @@ import org.jv2v.image.ImageWriter;
 import org.jv2v.image.Images;
 import org.jv2v.image.OpenContext;
 import org.jv2v.image.OpenedImage;
+import org.jv2v.image.raw.HostHoles;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -49,17 +50,22 @@ public final class Qcow2Format implements ImageFormat, ImageWriter {
         }
         FileChannel ch = FileChannel.open(file, StandardOpenOption.READ);
         OpenedImage backing = null;
+        HostHoles holes = null;
         try {
             Qcow2Metadata meta = Qcow2Metadata.read(file, ch);
             if (meta.backingName().isPresent()) {
                 backing = openBacking(file, meta, context);
             }
-            BlockDevice device = new Qcow2ReadDevice(meta, ch, backing == null ? null : backing.device());
+            holes = HostHoles.open(file, meta.fileSize());
+            BlockDevice device = new Qcow2ReadDevice(meta, ch, backing == null ? null : backing.device(), holes);
             return new OpenedImage(name(), "v" + meta.header().version(), file, List.of(file), device,
                     Optional.ofNullable(backing));
         } catch (IOException | RuntimeException | Error e) {
             try {
                 ch.close();
+                if (holes != null) {
+                    holes.close();
+                }
                 if (backing != null) {
                     backing.close();
                 }

@@ -2,6 +2,7 @@ package org.jv2v.image.qcow2;
 
 import org.jv2v.BadInputException;
 import org.jv2v.image.BlockDevice;
+import org.jv2v.image.raw.HostHoles;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -20,8 +21,9 @@ final class Qcow2ReadDevice extends Qcow2Device {
     /** The array of the table evicted last, for the next load to fill (under the tables' lock). */
     private long[] spare;
 
-    Qcow2ReadDevice(Qcow2Metadata meta, java.nio.channels.FileChannel channel, BlockDevice backing) {
-        super(meta.file(), channel, meta.geo(), meta.compression(), backing);
+    Qcow2ReadDevice(Qcow2Metadata meta, java.nio.channels.FileChannel channel, BlockDevice backing,
+                    HostHoles holes) {
+        super(meta.file(), channel, meta.geo(), meta.compression(), backing, holes);
         this.l1 = meta.l1();
         this.fileSize = meta.fileSize();
         int maxTables = (int) Math.max(4, Qcow2Limits.READ_L2_CACHE_BYTES / geo.clusterSize());
@@ -143,8 +145,12 @@ final class Qcow2ReadDevice extends Qcow2Device {
         try {
             channel.close();
         } finally {
-            if (backing != null) {
-                backing.close();
+            try {
+                holes.close();
+            } finally {
+                if (backing != null) {
+                    backing.close();
+                }
             }
         }
     }

@@ -103,7 +103,7 @@ final class Qcow2WriteDevice extends Qcow2Device {
 
     private Qcow2WriteDevice(Path file, FileChannel channel, Geometry geo, Compression compression, boolean compress,
                              boolean durable, long[] refTable, Budget budget) {
-        super(file, channel, geo, compression, null);
+        super(file, channel, geo, compression, null, null);
         this.compress = compress;
         this.durable = durable;
         this.maxTables = (int) Math.max(2, budget.l2Bytes() >> geo.clusterBits());

@@ -20,13 +20,13 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Optional;
 
 /**
  * The hole-related calls of a file that Java's own API lacks: {@code lseek(SEEK_DATA/SEEK_HOLE)} to
  * find a sparse file's data, {@code fallocate} to punch holes or reserve space, and {@code stat}'s
  * block count for the bytes a file really occupies. Called through the FFM API on Linux (x86_64,
- * aarch64); elsewhere, or when a call is refused, the answers degrade safely: everything is data,
+ * aarch64), all through libc's {@code syscall()}: linking a native call costs a short copy several
+ * milliseconds of start-up, and one link serves them all. Elsewhere, or when a call is refused, the answers degrade safely: everything is data,
  * nothing is punched, the allocation is the file's length.
  *
  * <p>Each instance holds its own file descriptor, opened read-only unless asked otherwise. The
@@ -36,6 +36,7 @@ public final class SparseFile implements Closeable {
     private static final int O_RDONLY = 0;
     private static final int O_RDWR = 2;
     private static final int O_CLOEXEC = 0x80000;
+    private static final long AT_FDCWD = -100;
     private static final int SEEK_DATA = 3;
     private static final int SEEK_HOLE = 4;
     private static final int ENXIO = 6;
@@ -78,16 +79,13 @@ public final class SparseFile implements Closeable {
         }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(NATIVE.stateLayout);
-            int fd = (int) NATIVE.open().invokeExact(state, arena.allocateFrom(file.toAbsolutePath().toString()),
+            int fd = (int) NATIVE.call(state, NATIVE.calls.openat(), AT_FDCWD,
+                    arena.allocateFrom(file.toAbsolutePath().toString()).address(),
                     (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC, 0);
             if (fd < 0) {
                 throw new IOException(file + ": cannot open: " + NATIVE.strerror(state));
             }
             return new SparseFile(file, fd);
-        } catch (IOException | RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
         }
     }
 
@@ -141,12 +139,7 @@ public final class SparseFile implements Closeable {
 
     /** lseek; -1 for ENXIO (no more data), -2 for "not supported", else the offset. */
     private long seek(MemorySegment state, long pos, int whence) throws IOException {
-        long r;
-        try {
-            r = (long) NATIVE.lseek().invokeExact(state, fd, pos, whence);
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
-        }
+        long r = NATIVE.call(state, NATIVE.calls.lseek(), fd, pos, whence, 0);
         if (r >= 0) {
             return r;
         }
@@ -181,9 +174,8 @@ public final class SparseFile implements Closeable {
         }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(NATIVE.stateLayout);
-            int r = (int) NATIVE.fallocate().invokeExact(state, fd, mode, offset, length);
-            return r == 0;
-        } catch (Throwable t) {
+            return NATIVE.call(state, NATIVE.calls.fallocate(), fd, mode, offset, length) == 0;
+        } catch (RuntimeException e) {
             return false;
         }
     }
@@ -194,13 +186,14 @@ public final class SparseFile implements Closeable {
      */
     public static long allocatedBytes(Path file) throws IOException {
         long length = Files.size(file);
-        if (NATIVE == null || NATIVE.stat() == null) {
+        if (NATIVE == null) {
             return length;
         }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(NATIVE.stateLayout);
             MemorySegment buf = arena.allocate(STAT_BUFFER_BYTES, 8);
-            int r = (int) NATIVE.stat().invokeExact(state, arena.allocateFrom(file.toAbsolutePath().toString()), buf);
+            long r = NATIVE.call(state, NATIVE.calls.newfstatat(), AT_FDCWD,
+                    arena.allocateFrom(file.toAbsolutePath().toString()).address(), buf.address(), 0);
             if (r != 0) {
                 return length;
             }
@@ -208,7 +201,7 @@ public final class SparseFile implements Closeable {
             long blocks = buf.get(ValueLayout.JAVA_LONG, STAT_BLOCKS_OFFSET);
             // the layout check: if st_size is not where we expect, do not trust st_blocks either
             return size == length && blocks >= 0 ? blocks * 512 : length;
-        } catch (Throwable t) {
+        } catch (RuntimeException e) {
             return length;
         }
     }
@@ -216,10 +209,9 @@ public final class SparseFile implements Closeable {
     @Override
     public void close() {
         if (fd >= 0) {
-            try {
-                int r = (int) NATIVE.close().invokeExact(fd);
-                assert r == 0 || r == -1;
-            } catch (Throwable t) {
+            try (Arena arena = Arena.ofConfined()) {
+                NATIVE.call(arena.allocate(NATIVE.stateLayout), NATIVE.calls.close(), fd, 0, 0, 0);
+            } catch (RuntimeException e) {
                 // nothing sensible to do: the descriptor is gone either way
             }
         }
@@ -231,81 +223,67 @@ public final class SparseFile implements Closeable {
     }
 
     /**
-     * The downcall handles, or null when this is not a Linux the layouts above are known for. Each
-     * is linked on first use: linking one costs several milliseconds of start-up, and a copy needs
-     * only a few of them.
+     * Linux system call numbers: x86_64's own table, and the generic one aarch64 uses. The
+     * kernel's {@code struct stat} that newfstatat fills is the one the STAT_ offsets describe on both.
+     */
+    private record SyscallNumbers(long openat, long close, long lseek, long fallocate, long newfstatat) {
+        static final SyscallNumbers X86_64 = new SyscallNumbers(257, 3, 8, 285, 262);
+        static final SyscallNumbers GENERIC = new SyscallNumbers(56, 57, 62, 47, 79);
+    }
+
+    /**
+     * The downcall to {@code long syscall(long number, ...)}, or null when this is not a Linux whose
+     * numbers are known or the JVM allows no native calls. strerror() is linked on first use (an
+     * error message).
      */
     private static final class Native {
         private static final ValueLayout.OfInt I = ValueLayout.JAVA_INT;
         private static final ValueLayout.OfLong J = ValueLayout.JAVA_LONG;
         private static final ValueLayout P = ValueLayout.ADDRESS;
 
+        final SyscallNumbers calls;
         private final Linker linker;
         private final SymbolLookup libc;
-        private final Linker.Option errno = Linker.Option.captureCallState("errno");
         final StructLayout stateLayout = Linker.Option.captureStateLayout();
         private final VarHandle errnoHandle = stateLayout.varHandle(MemoryLayout.PathElement.groupElement("errno"));
-        private final MethodHandle close;
-        // linked on first use; a race links twice, harmlessly
-        private volatile MethodHandle open;
-        private volatile MethodHandle lseek;
-        private volatile MethodHandle fallocate;
+        private final MethodHandle syscall;
         private volatile MethodHandle strerror;
-        private volatile Optional<MethodHandle> stat;
 
-        private Native(Linker linker, SymbolLookup libc) {
+        private Native(SyscallNumbers calls, Linker linker, SymbolLookup libc) {
+            this.calls = calls;
             this.linker = linker;
             this.libc = libc;
-            // linked now: it tells whether this JVM allows native calls at all
-            this.close = link("close", FunctionDescriptor.of(I, I));
+            // every argument as a long (pointers by address): one shape for every call made
+            this.syscall = linker.downcallHandle(libc.find("syscall").orElseThrow(),
+                    FunctionDescriptor.of(J, J, J, J, J, J), Linker.Option.captureCallState("errno"),
+                    Linker.Option.firstVariadicArg(1));
         }
 
         static Native load() {
             String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
             String arch = System.getProperty("os.arch", "");
-            if (!os.equals("linux") || !(arch.equals("amd64") || arch.equals("x86_64") || arch.equals("aarch64"))) {
+            SyscallNumbers calls = !os.equals("linux") ? null
+                    : arch.equals("amd64") || arch.equals("x86_64") ? SyscallNumbers.X86_64
+                    : arch.equals("aarch64") ? SyscallNumbers.GENERIC : null;
+            if (calls == null) {
                 return null;
             }
             try {
                 Linker linker = Linker.nativeLinker();
-                return new Native(linker, linker.defaultLookup());
+                return new Native(calls, linker, linker.defaultLookup());
             } catch (RuntimeException | Error e) {
                 // no native access (a locked-down JVM): the safe, slower answers apply
                 return null;
             }
         }
 
-        private MethodHandle link(String name, FunctionDescriptor fd, Linker.Option... options) {
-            return linker.downcallHandle(libc.find(name).orElseThrow(), fd, options);
-        }
-
-        MethodHandle close() {
-            return close;
-        }
-
-        MethodHandle open() {
-            MethodHandle h = open;
-            return h != null ? h : (open = link("open", FunctionDescriptor.of(I, P, I, I), errno,
-                    Linker.Option.firstVariadicArg(2)));
-        }
-
-        MethodHandle lseek() {
-            MethodHandle h = lseek;
-            return h != null ? h : (lseek = link("lseek", FunctionDescriptor.of(J, I, J, I), errno));
-        }
-
-        MethodHandle fallocate() {
-            MethodHandle h = fallocate;
-            return h != null ? h : (fallocate = link("fallocate", FunctionDescriptor.of(I, I, I, J, J), errno));
-        }
-
-        /** stat(), or null: glibc exports stat() itself only since 2.33, and the caller then falls back. */
-        MethodHandle stat() {
-            Optional<MethodHandle> h = stat;
-            if (h == null) {
-                h = stat = libc.find("stat").map(s -> linker.downcallHandle(s, FunctionDescriptor.of(I, P, P), errno));
+        /** syscall(number, a, b, c, d): the result, or -1 with errno in {@code state}. */
+        long call(MemorySegment state, long number, long a, long b, long c, long d) {
+            try {
+                return (long) syscall.invokeExact(state, number, a, b, c, d);
+            } catch (Throwable t) {
+                throw new IllegalStateException(t);
             }
-            return h.orElse(null);
         }
 
         int errno(MemorySegment state) {
@@ -317,7 +295,8 @@ public final class SparseFile implements Closeable {
             try {
                 MethodHandle h = strerror;
                 if (h == null) {
-                    h = strerror = link("strerror", FunctionDescriptor.of(P, I));
+                    h = strerror = linker.downcallHandle(libc.find("strerror").orElseThrow(),
+                            FunctionDescriptor.of(P, I));
                 }
                 MemorySegment s = (MemorySegment) h.invokeExact(e);
                 return s.reinterpret(Long.MAX_VALUE).getString(0);

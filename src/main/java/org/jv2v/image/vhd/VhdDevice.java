@@ -5,9 +5,11 @@ import org.jv2v.image.Extent;
 import org.jv2v.image.ExtentList;
 import org.jv2v.image.ExtentType;
 import org.jv2v.image.SectorBitmaps;
+import org.jv2v.image.raw.HostHoles;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -15,6 +17,10 @@ import java.util.List;
  * A fixed disk is its file minus the footer; a dynamic or differencing disk maps blocks through
  * the BAT, and each block's sector bitmap (most significant bit first) says which sectors it holds:
  * a clear bit reads from the parent in a differencing disk and as zeros in a dynamic one.
+ *
+ * <p>Data stored in the file (all of a fixed disk, the present sectors of a block) is ZERO where the
+ * file has a hole: a fixed disk copied sparse, or blocks qemu allocated by extending the file and
+ * then wrote only in part. qemu reports the holes of a fixed disk too (not those in blocks).
  */
 final class VhdDevice implements BlockDevice {
     static final int SECTOR = 512;
@@ -37,9 +43,10 @@ final class VhdDevice implements BlockDevice {
     private final int[] bat; // null for a fixed disk
     private final BlockDevice parent; // differencing disks only
     private final SectorBitmaps bitmaps;
+    private final HostHoles holes;
 
     VhdDevice(SourceFile file, VhdFooter footer, long size, int blockSize, int bitmapBytes, int[] bat,
-              BlockDevice parent) {
+              BlockDevice parent) throws IOException {
         this.file = file;
         this.footer = footer;
         this.size = size;
@@ -49,6 +56,7 @@ final class VhdDevice implements BlockDevice {
         this.parent = parent;
         this.bitmaps = new SectorBitmaps(blockSize, SECTOR, SectorBitmaps.BitOrder.MSB_FIRST,
                 Math.max(16, BITMAP_CACHE_BYTES / Math.max(1, bitmapBytes)));
+        this.holes = HostHoles.open(file.path(), file.size());
     }
 
     VhdFooter footer() {
@@ -115,9 +123,11 @@ final class VhdDevice implements BlockDevice {
         checkAccess(offset, end - offset);
         ExtentList out = new ExtentList();
         if (bat == null) {
-            out.add(offset, end - offset, ExtentType.DATA);
-            return out.toList();
+            List<Extent> fixed = new ArrayList<>();
+            holes.appendStatus(fixed, offset, offset, end - offset, STATUS_EXTENTS_PER_CALL);
+            return fixed;
         }
+        List<Extent> stored = new ArrayList<>();
         long pos = offset;
         int blocks = 0;
         while (pos < end && blocks++ < STATUS_BLOCKS_PER_CALL && out.size() < STATUS_EXTENTS_PER_CALL) {
@@ -128,9 +138,12 @@ final class VhdDevice implements BlockDevice {
             if (entry == UNALLOCATED) {
                 out.addStatusOf(parent, pos, blockEnd);
             } else {
+                long data = Integer.toUnsignedLong(entry) * SECTOR + bitmapBytes;
                 bitmaps.forEachRun(bitmap(block, entry), pos - blockStart, blockEnd - blockStart, (from, to, present) -> {
                     if (present) {
-                        out.add(blockStart + from, to - from, ExtentType.DATA);
+                        stored.clear();
+                        holes.appendStatus(stored, blockStart + from, data + from, to - from, Integer.MAX_VALUE);
+                        out.addAll(stored);
                     } else {
                         out.addStatusOf(parent, blockStart + from, blockStart + to);
                     }
@@ -154,6 +167,7 @@ final class VhdDevice implements BlockDevice {
         try {
             file.close();
         } finally {
+            holes.close();
             if (parent != null) {
                 parent.close();
             }

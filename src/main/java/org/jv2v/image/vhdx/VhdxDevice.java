@@ -5,9 +5,11 @@ import org.jv2v.image.Extent;
 import org.jv2v.image.ExtentList;
 import org.jv2v.image.ExtentType;
 import org.jv2v.image.SectorBitmaps;
+import org.jv2v.image.raw.HostHoles;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 
@@ -23,6 +25,9 @@ import java.util.UUID;
  *   <li>UNDEFINED, UNMAPPED: contents the specification leaves undefined; read as zeros, like qemu
  *       (UNALLOCATED, or ZERO in a differencing disk, where the parent is not consulted).</li>
  * </ul>
+ * Present data is ZERO where the file has a hole (qemu extends the file for each new block and
+ * writes only part of it), unless a replayed log lies over the file: then the file's holes are
+ * not what a read sees.
  */
 final class VhdxDevice implements BlockDevice {
     /** Sector bitmaps kept in memory, bounded whatever the disk size. */
@@ -45,9 +50,11 @@ final class VhdxDevice implements BlockDevice {
     private final boolean differencing;
     private final UUID dataWriteGuid;
     private final SectorBitmaps bitmaps;
+    /** The file's holes, or null when a replayed log lies over the file. */
+    private final HostHoles holes;
 
     VhdxDevice(VhdxFile file, String subformat, long size, long blockSize, int logicalSector, long chunkRatio,
-               VhdxBat bat, boolean differencing, BlockDevice parent, UUID dataWriteGuid) {
+               VhdxBat bat, boolean differencing, BlockDevice parent, UUID dataWriteGuid) throws IOException {
         this.file = file;
         this.subformat = subformat;
         this.size = size;
@@ -61,6 +68,19 @@ final class VhdxDevice implements BlockDevice {
         int bitmapBytes = (int) (blockSize / logicalSector / 8);
         this.bitmaps = new SectorBitmaps(blockSize, logicalSector, SectorBitmaps.BitOrder.LSB_FIRST,
                 Math.max(16, BITMAP_CACHE_BYTES / bitmapBytes));
+        this.holes = file.replayed() ? null : HostHoles.open(file.path(), file.fileSize());
+    }
+
+    /** Adds the status of guest {@code [guest, guest + length)}, stored as it is at {@code host}. */
+    private void addStored(ExtentList out, List<Extent> scratch, long guest, long host, long length)
+            throws IOException {
+        if (holes == null) {
+            out.add(guest, length, ExtentType.DATA);
+            return;
+        }
+        scratch.clear();
+        holes.appendStatus(scratch, guest, host, length, Integer.MAX_VALUE);
+        out.addAll(scratch);
     }
 
     /** The data write GUID of this file's header: what a child's parent_linkage must name. */
@@ -140,6 +160,7 @@ final class VhdxDevice implements BlockDevice {
         long end = Math.min(size, offset + length);
         checkAccess(offset, end - offset);
         ExtentList out = new ExtentList();
+        List<Extent> scratch = new ArrayList<>();
         long pos = offset;
         int blocks = 0;
         while (pos < end && blocks++ < STATUS_BLOCKS_PER_CALL && out.size() < STATUS_EXTENTS_PER_CALL) {
@@ -148,7 +169,8 @@ final class VhdxDevice implements BlockDevice {
             long blockEnd = Math.min(end, blockStart + blockSize);
             long entry = payloadEntry(block);
             switch (VhdxBat.state(entry)) {
-                case VhdxBat.PAYLOAD_FULLY_PRESENT -> out.add(pos, blockEnd - pos, ExtentType.DATA);
+                case VhdxBat.PAYLOAD_FULLY_PRESENT -> addStored(out, scratch, pos,
+                        VhdxBat.fileOffset(entry) + (pos - blockStart), blockEnd - pos);
                 case VhdxBat.PAYLOAD_ZERO -> out.add(pos, blockEnd - pos, ExtentType.ZERO);
                 case VhdxBat.PAYLOAD_NOT_PRESENT -> {
                     if (differencing) {
@@ -160,7 +182,7 @@ final class VhdxDevice implements BlockDevice {
                 case VhdxBat.PAYLOAD_PARTIALLY_PRESENT -> {
                     bitmaps.forEachRun(bitmap(block), pos - blockStart, blockEnd - blockStart, (from, to, present) -> {
                         if (present) {
-                            out.add(blockStart + from, to - from, ExtentType.DATA);
+                            addStored(out, scratch, blockStart + from, VhdxBat.fileOffset(entry) + from, to - from);
                         } else {
                             out.addStatusOf(parent, blockStart + from, blockStart + to);
                         }
@@ -190,6 +212,9 @@ final class VhdxDevice implements BlockDevice {
         try {
             file.close();
         } finally {
+            if (holes != null) {
+                holes.close();
+            }
             if (parent != null) {
                 parent.close();
             }

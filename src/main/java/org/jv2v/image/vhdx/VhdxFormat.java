@@ -211,7 +211,7 @@ public final class VhdxFormat implements ImageFormat {
             VhdxDevice dev = new VhdxDevice(f, subformat, size, blockSize, (int) logicalSector, chunkRatio, bat,
                     params.hasParent(), parent == null ? null : parent.device(), header.dataWriteGuid());
             return new OpenedImage(name(), subformat, file, List.of(file), dev, Optional.ofNullable(parent));
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | IOException e) {
             if (parent != null) {
                 parent.close();
             }

@@ -46,8 +46,10 @@ class Qcow2ReaderTest {
     }
 
     /**
-     * As {@link #verify(Path)}; with {@code exactZeroKinds} false, ZERO and UNALLOCATED count as one
-     * (for backing files of other formats, whose readers may call a hole either).
+     * As {@link #verify(Path)}; with {@code exactZeroKinds} false, the status is checked for
+     * soundness instead of equality (for backing files of other formats, whose readers may call a
+     * hole either kind, and which find holes in the file inside VHD and VHDX blocks where qemu does
+     * not look): DATA only where qemu-img map says data, every other range reads as zeros.
      */
     private OpenedImage verify(Path image, boolean exactZeroKinds) throws Exception {
         Path raw = Qemu.toRaw(image);
@@ -60,7 +62,8 @@ class Qcow2ReaderTest {
             if (exactZeroKinds) {
                 assertThat(Qemu.status(img.device())).isEqualTo(Qemu.map(image));
             } else {
-                assertThat(dataOnly(Qemu.status(img.device()))).isEqualTo(dataOnly(Qemu.map(image)));
+                org.jv2v.testing.DeviceChecks.assertStatusConsistent(img.device(), raw,
+                        org.jv2v.testing.DeviceChecks.qemuMap(image, "qcow2"), false);
             }
             Files.delete(raw);
             Map<String, String> after = Checksums.of(sources);
@@ -209,6 +212,12 @@ class Qcow2ReaderTest {
                 Long.toString(baseSize + (1 << 20)));
         Qemu.io(top, "write -P 0x4d 64k 64k", "write -z 1M 64k");
         OpenedImage opened = verify(top, false);
+        if (format.equals("vmdk")) {
+            // qemu and jv2v both take a sparse VMDK's grains as they are: the same data, exactly
+            try (OpenedImage img = Images.open(top, OpenContext.of(PathGuard.folderOf(top)))) {
+                assertThat(dataOnly(Qemu.status(img.device()))).isEqualTo(dataOnly(Qemu.map(top)));
+            }
+        }
         assertThat(opened.backing().orElseThrow().format()).isEqualTo(format.equals("vpc") ? "vhd" : format);
     }
 

@@ -70,12 +70,16 @@ final class Qemu {
         }
     }
 
-    /** {@code qemu-img map --output=json}, as extents of jv2v's types, adjacent equal types merged. */
+    /**
+     * {@code qemu-img map --output=json}, as extents of jv2v's types, adjacent equal types merged.
+     * "data" and "zero" together (a data cluster over a hole in the image file, as qemu finds by
+     * asking the file) is ZERO: it reads as zeros and {@code qemu-img convert} skips it.
+     */
     static List<Extent> map(Path image) throws IOException, InterruptedException {
         String json = img("map", "--output=json", image.toString()).stdout();
         List<Extent> out = new ArrayList<>();
         for (JsonNode n : new ObjectMapper().readTree(json)) {
-            ExtentType type = n.get("data").asBoolean() ? ExtentType.DATA
+            ExtentType type = n.get("data").asBoolean() && !n.get("zero").asBoolean() ? ExtentType.DATA
                     : n.get("present").asBoolean() ? ExtentType.ZERO : ExtentType.UNALLOCATED;
             Extent.append(out, n.get("start").asLong(), n.get("length").asLong(), type);
         }

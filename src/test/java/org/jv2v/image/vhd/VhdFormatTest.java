@@ -43,7 +43,12 @@ class VhdFormatTest {
                 "-c", "write -P 0x33 7M 4k", "-c", "write -P 0x11 1536k 1k", img.toString());
     }
 
-    /** Reads {@code img} with jv2v and checks it against qemu-img convert and qemu-img map. */
+    /**
+     * Reads {@code img} with jv2v and checks it against qemu-img convert and qemu-img map. A dynamic
+     * disk's map is checked one way only: qemu does not ask the file for holes inside blocks (it
+     * does for a fixed disk), jv2v does, so jv2v may say ZERO where qemu says data; those ranges
+     * are checked to read as zeros instead.
+     */
     static List<Extent> checkAgainstQemu(Path img, Path dir, String subformat) throws Exception {
         Map<String, String> before = Checksums.of(img.getParent());
         Path raw = DeviceChecks.qemuRaw(img, "vpc", dir.resolve(img.getFileName() + ".raw"));
@@ -53,7 +58,8 @@ class VhdFormatTest {
             assertThat(image.subformat()).isEqualTo(subformat);
             assertThat(image.device().size()).isEqualTo(DeviceChecks.qemuVirtualSize(img, "vpc"));
             DeviceChecks.assertSameBytes(image.device(), raw);
-            extents = DeviceChecks.assertStatusConsistent(image.device(), raw, DeviceChecks.qemuMap(img, "vpc"), true);
+            extents = DeviceChecks.assertStatusConsistent(image.device(), raw, DeviceChecks.qemuMap(img, "vpc"),
+                    subformat.equals("fixed"));
         }
         java.nio.file.Files.delete(raw);
         assertThat(Checksums.of(img.getParent())).as("source untouched").isEqualTo(before);
@@ -68,13 +74,17 @@ class VhdFormatTest {
         Tools.run("qemu-img", "create", "-q", "-f", "vpc", "-o", "subformat=" + subformat, img.toString(), "9M");
         fill(img, "vpc");
         List<Extent> extents = checkAgainstQemu(img, dir, subformat);
+        // Only what the writes stored is data (in file system blocks): qemu allocates a dynamic
+        // block by extending the file, and creates a fixed disk sparse; the rest are holes.
+        // (The 64 KiB "write -z" is written as zeros: vpc has no way to store zeros.)
+        long written = (128 + 64 + 4 + 1) << 10;
+        assertThat(DeviceChecks.bytesOf(extents, ExtentType.DATA)).isBetween(written, written + (64 << 10));
         if (subformat.equals("dynamic")) {
-            // 2 MiB blocks: [0,2M) untouched... the writes allocate blocks 0 (1.5M), 1 (3M), 2 (5M) and 3 (7M)
-            assertThat(DeviceChecks.bytesOf(extents, ExtentType.DATA)).isEqualTo(4L << 21);
+            // 2 MiB blocks: the writes allocate blocks 0 (1.5M), 1 (3M), 2 (5M) and 3 (7M), the rest is not
+            assertThat(DeviceChecks.bytesOf(extents, ExtentType.UNALLOCATED)).isEqualTo(extents.getLast().end() - (4L << 21));
             assertThat(extents.getLast().type()).isEqualTo(ExtentType.UNALLOCATED);
         } else {
-            assertThat(extents).hasSize(1);
-            assertThat(extents.getFirst().type()).isEqualTo(ExtentType.DATA);
+            assertThat(DeviceChecks.bytesOf(extents, ExtentType.UNALLOCATED)).isZero();
         }
     }
 

@@ -110,13 +110,16 @@ final class VmdkOracle {
         return out;
     }
 
-    /** qemu-img map's view, as DATA (data), ZERO (present, not data) and UNALLOCATED (not present). */
+    /**
+     * qemu-img map's view, as DATA (data, not zero), ZERO (present, not data, or data over a hole in
+     * the file: "data" and "zero") and UNALLOCATED (not present).
+     */
     static List<Extent> qemuMap(Path image) throws IOException, InterruptedException {
         Tools.require("qemu-img");
         String json = Run.checked(List.of("qemu-img", "map", "-f", "vmdk", "--output=json", image.toString())).stdout();
         List<Extent> out = new ArrayList<>();
         for (JsonNode n : new ObjectMapper().readTree(json)) {
-            ExtentType t = n.get("data").asBoolean() ? ExtentType.DATA
+            ExtentType t = n.get("data").asBoolean() && !n.get("zero").asBoolean() ? ExtentType.DATA
                     : n.get("present").asBoolean() ? ExtentType.ZERO : ExtentType.UNALLOCATED;
             Extent.append(out, n.get("start").asLong(), n.get("length").asLong(), t);
         }

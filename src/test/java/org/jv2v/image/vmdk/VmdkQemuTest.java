@@ -67,9 +67,8 @@ class VmdkQemuTest {
         Map<String, String> before = Checksums.of(src);
 
         assertSameBytesAsQemu(vmdk, work);
-        if (!subformat.endsWith("Flat")) {
-            assertStatusAsQemu(vmdk);
-        }
+        // flat extents: the holes qemu-img convert left in the -flat file are ZERO for both
+        assertStatusAsQemu(vmdk);
         try (OpenedImage img = Images.open(vmdk, org.jv2v.image.OpenContext.of(
                 org.jv2v.image.PathGuard.folderOf(vmdk)))) {
             assertThat(img.format()).isEqualTo("vmdk");
