@@ -101,6 +101,28 @@ class CopierQcow2Test {
         assertThat(QemuImg.compare(src, dst).exitCode()).isNotZero();
     }
 
+    /** A raw copy interrupted, then the same DST asked as qcow2: not resumed (the journal is the raw copy's), started over. */
+    @Test
+    void anInterruptedRawCopyIsNotResumedAsQcow2() throws Exception {
+        Tools.require("qemu-img", "qemu-io");
+        Path src = source();
+        Path dst = dir.resolve("changed.img");
+        CopyOptions opts = CopyOptions.defaults().withChunkSize((int) MIB).withWorkers(1)
+                .withCheckpointInterval(Duration.ofMillis(20)).withSourceId("q");
+        try (OpenedImage in = open(src)) {
+            assertThatThrownBy(() -> Copier.copy(new CopierTest.FaultySource(in.device(), 6, 60), new RawFormat(), dst,
+                    opts, ProgressListener.NONE)).hasMessageContaining("injected");
+        }
+        assertThat(CopierTest.journaledChunks(Files.readString(Copier.journalFile(dst)))).isPositive();
+        CopyResult r;
+        try (OpenedImage in = open(src)) {
+            r = Copier.copy(in.device(), qcow2, dst, opts.withVerify(true), ProgressListener.NONE);
+        }
+        assertThat(r.resumedBytes()).isZero();
+        assertThat(QemuImg.info(dst).get("format").asString()).isEqualTo("qcow2");
+        assertGood(src, dst);
+    }
+
     @Test
     void anInterruptedQcow2CopyResumes() throws Exception {
         Tools.require("qemu-img", "qemu-io");
