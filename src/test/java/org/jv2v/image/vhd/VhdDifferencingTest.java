@@ -124,6 +124,16 @@ class VhdDifferencingTest {
         DeviceChecks.assertConvertsLike(grandchild, ov2, "qcow2", dir);
         DeviceChecks.assertInfoShowsTheChain(grandchild, "vhd", List.of("differencing", "differencing", "dynamic"),
                 List.of(grandchild, child, base));
+        // and as a guest's disk (-i disk, as a Hyper-V export gives it): -o local copies the merged chain
+        Path out = Files.createDirectory(dir.resolve("out"));
+        org.jv2v.testing.Jv2vRun.Result r = org.jv2v.testing.Jv2vRun.run("-i", "disk", grandchild.toString(), "-o",
+                "local", "-os", out.toString(), "-of", "qcow2");
+        assertThat(r.exitCode()).as(r.all()).isZero();
+        Path copy;
+        try (var files = Files.list(out)) {
+            copy = files.filter(p -> p.getFileName().toString().endsWith("-sda")).findFirst().orElseThrow();
+        }
+        assertThat(org.jv2v.testing.QemuImg.compare(ov2, copy).exitCode()).as("pipeline copy like qemu's chain").isZero();
         assertThat(Checksums.of(src)).as("sources untouched").isEqualTo(before);
     }
 
