@@ -115,6 +115,7 @@ class ImageConvertVariantsTest {
         Files.delete(base);
         Map<String, String> before = sparseChecksums(src);
         assertOpenedReadOnly(image, src);
+        assertInfoLikeQemuImg(image, v.format());
 
         for (String out : List.of("raw", "qcow2")) {
             Path dst = dir.resolve("out." + out);
@@ -213,6 +214,31 @@ class ImageConvertVariantsTest {
             }
         }
         return out;
+    }
+
+    /**
+     * image info agrees with qemu-img info --backing-chain on every layer: format (qemu's vpc is
+     * jv2v's vhd), virtual size, and the backing file each layer names.
+     */
+    private static void assertInfoLikeQemuImg(Path image, String format) throws Exception {
+        var json = tools.jackson.databind.json.JsonMapper.builder().build();
+        var qemu = json.readTree(Tools.run("qemu-img", "info", "--backing-chain", "--output=json", "-f", format,
+                image.toString()).stdout());
+        ImageCommandTest.Out info = jv2v("image", "info", "--output=json", image.toString());
+        assertThat(info.code()).as(info.stderr()).isZero();
+        var ours = json.readTree(info.stdout());
+        List<tools.jackson.databind.JsonNode> layers = new ArrayList<>(List.of(ours));
+        ours.get("backing-chain").forEach(layers::add);
+        assertThat(layers).as("layers").hasSize(qemu.size());
+        for (int i = 0; i < layers.size(); i++) {
+            var l = layers.get(i);
+            var q = qemu.get(i);
+            assertThat(l.get("format").asString()).as("layer %d format", i)
+                    .isEqualTo(q.get("format").asString().replace("vpc", "vhd"));
+            assertThat(l.get("virtual-size").asLong()).as("layer %d size", i).isEqualTo(q.get("virtual-size").asLong());
+            assertThat(Path.of(l.get("filename").asString()).toRealPath()).as("layer %d file", i)
+                    .isEqualTo(Path.of(q.get("filename").asString()).toRealPath());
+        }
     }
 
     /** qemu-img info -f FMT: a fixed VHD's footer is at its end, where qemu-img's probe does not look. */
