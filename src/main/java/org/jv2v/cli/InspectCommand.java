@@ -28,9 +28,9 @@ import java.util.concurrent.Callable;
  * read straight from the disks: no appliance, nothing written.
  */
 @Command(name = "inspect", sortOptions = false, usageHelpAutoWidth = true,
-        description = {"Finds the operating systems on a guest's disks and prints what virt-inspector prints",
-            "(--format xml, the default) or that and more (--format json: kernels and their virtio drivers,",
-            "boot loader, init system, network style, firmware, every volume). The disks are only read."},
+        description = {"Finds the operating systems on a guest's disks and prints what virt-inspector prints "
+                + "(--format xml, the default) or that and more (--format json: kernels and their virtio drivers, "
+                + "boot loader, init system, network style, firmware, every volume). The disks are only read."},
         footer = {"", "Examples:",
             "  jv2v inspect disk.vmdk",
             "  jv2v inspect -i vmx /vms/web/web.vmx --format json",

@@ -31,17 +31,26 @@ class Jv2vCommandTest {
                 "Examples:", "Exit status:", "virtio");
     }
 
-    /** Every option of the command is explained in the man page and the help. */
+    /** Every option of every command is explained in the man page and the help. */
     @Test
     void manPageDocumentsEveryOption() throws Exception {
         String man = Files.readString(Corpus.projectDir().resolve("doc/jv2v.1"));
         CommandLine cli = Jv2vCommand.commandLine(new PrintStream(PrintStream.nullOutputStream()),
                 new PrintStream(PrintStream.nullOutputStream()), org.jv2v.pipeline.DiskTransfer.NOT_WIRED);
+        assertDocumented(man, cli);
+        assertThat(man).contains(".B jv2v inspect", ".B jv2v image info", ".B jv2v image convert");
+    }
+
+    private static void assertDocumented(String man, CommandLine cli) {
+        String command = cli.getCommandSpec().qualifiedName();
         for (var opt : cli.getCommandSpec().options()) {
             for (String name : opt.names()) {
-                assertThat(man).as("doc/jv2v.1 mentions " + name).contains(name.replace("-", "\\-"));
+                assertThat(man).as("doc/jv2v.1 mentions %s of %s", name, command).contains(name.replace("-", "\\-"));
             }
-            assertThat(opt.description()).as(opt.longestName() + " has a description").isNotEmpty();
+            assertThat(opt.description()).as("%s of %s has a description", opt.longestName(), command).isNotEmpty();
+        }
+        for (CommandLine sub : cli.getSubcommands().values()) {
+            assertDocumented(man, sub);
         }
     }
 
