@@ -6,6 +6,7 @@ import org.jv2v.copy.CopyOptions;
 import org.jv2v.copy.CopyResult;
 import org.jv2v.copy.EngineDiskTransfer;
 import org.jv2v.copy.ProgressListener;
+import org.jv2v.copy.TargetCheck;
 import org.jv2v.image.ImageFormat;
 import org.jv2v.image.ImageWriter;
 import org.jv2v.image.Images;
@@ -210,8 +211,13 @@ final class ImageCommand {
             boolean json = machineReadable.get() || output.get().equalsIgnoreCase("json");
             CopyOptions opts = copyOptions();
             ImageWriter writer = Images.writer(outputFormat.get());
+            if (opts.compress() && !writer.name().equals("qcow2")) {
+                // as qemu-img: a flag that would silently do nothing is refused
+                throw new Jv2vException("-c: " + writer.name() + " images cannot be compressed (use -O qcow2)");
+            }
             CommandSpec spec = options.spec();
             try (OpenedImage src = open(source.get(), sourceFormat.get(), allowDirs.get())) {
+                TargetCheck.refuseSourceFiles(TargetCheck.files(src), target.get());
                 opts = opts.withSourceId(EngineDiskTransfer.identity(src));
                 var out = spec.commandLine().getOut();
                 ProgressListener listener = !progress.get() ? ProgressListener.NONE

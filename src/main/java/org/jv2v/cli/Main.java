@@ -1,6 +1,7 @@
 package org.jv2v.cli;
 
 import org.jv2v.Jv2vException;
+import org.jv2v.image.raw.SparseFile;
 import org.jv2v.pipeline.DiskTransfer;
 import picocli.CommandLine;
 
@@ -23,6 +24,9 @@ public final class Main {
     private Main() {}
 
     public static void main(String[] args) {
+        // The first native call waits for the JDK's native linker to start (~15 ms); a copy's first
+        // read makes one, so it is linked on another CPU while the command line is parsed.
+        Thread.ofPlatform().daemon(true).name("jv2v-link-ahead").start(SparseFile::linkAhead);
         System.exit(run(args));
     }
 

@@ -53,6 +53,7 @@ public final class EngineDiskTransfer implements DiskTransfer {
                      java.util.List<ByteRange> unused, Progress progress) throws IOException {
         ImageWriter writer = Images.writer(target.format());
         try (Opened in = open(source, guard)) {
+            TargetCheck.refuseSourceFiles(in.files(), target.file());
             RangeSet.Builder skip = RangeSet.builder();
             for (ByteRange r : unused) {
                 skip.add(r.offset(), r.length());
@@ -72,6 +73,7 @@ public final class EngineDiskTransfer implements DiskTransfer {
     public void copy(ConvertedDisk disk, TargetDisk target, boolean preallocated, List<ByteRange> unused,
                      Progress progress) throws IOException {
         ImageWriter writer = Images.writer(target.format());
+        TargetCheck.refuseSourceFiles(TargetCheck.files(disk.image()), target.file());
         RangeSet.Builder b = RangeSet.builder();
         for (ByteRange r : unused) {
             b.add(r.offset(), r.length());
@@ -88,7 +90,8 @@ public final class EngineDiskTransfer implements DiskTransfer {
     }
 
     /** A source device and what to close after, with an identity for the copy journal. */
-    private record Opened(BlockDevice device, AutoCloseable owner, String id) implements AutoCloseable {
+    private record Opened(BlockDevice device, AutoCloseable owner, String id, List<Path> files)
+            implements AutoCloseable {
         @Override
         public void close() throws IOException {
             try {
@@ -109,7 +112,7 @@ public final class EngineDiskTransfer implements DiskTransfer {
                 // header inside the guest's own data
                 OpenedImage img = source.format().orElse("").equals("raw")
                         ? new RawFormat().open(f.path(), ctx) : Images.open(f.path(), ctx);
-                yield new Opened(img.device(), img, identity(img));
+                yield new Opened(img.device(), img, identity(img), TargetCheck.files(img));
             }
             case DiskLocation.ArchiveMember m -> openMember(m);
         };
@@ -128,13 +131,13 @@ public final class EngineDiskTransfer implements DiskTransfer {
         }
         if (java.util.Arrays.equals(magic, VMDK_SPARSE_MAGIC)) {
             OpenedImage img = new VmdkFormat().openMember(m.archive(), m.offset(), m.size(), m.member());
-            return new Opened(img.device(), img, id);
+            return new Opened(img.device(), img, id, List.of(m.archive()));
         }
         // anything else in an OVA is taken as a raw disk image, read in place
         OpenedImage tar = new RawFormat().open(m.archive(), OpenContext.of(PathGuard.folderOf(m.archive())));
         try {
             return new Opened(new SliceDevice(tar.device(), m.offset(), m.size(), m.archive() + ": " + m.member()),
-                    tar, id);
+                    tar, id, List.of(m.archive()));
         } catch (RuntimeException e) {
             tar.close();
             throw e;

@@ -80,6 +80,29 @@ class ImageConvertBadInputTest {
                             """);
                     return d;
                 }, "escape.vmdk", List.of("../../etc/shadow", "line 8", "outside")),
+                new Damage("vmdk extent named plainly but a symbolic link out of the folder", src -> {
+                    Path secret = outsideFile(src);
+                    Files.createSymbolicLink(src.resolve("disk-flat.vmdk"), secret);
+                    Path d = src.resolve("link.vmdk");
+                    Files.writeString(d, """
+                            # Disk DescriptorFile
+                            version=1
+                            CID=fffffffe
+                            parentCID=ffffffff
+                            createType="monolithicFlat"
+
+                            # Extent description
+                            RW 2048 FLAT "disk-flat.vmdk" 0
+                            """);
+                    return d;
+                }, "link.vmdk", List.of("'disk-flat.vmdk'", "line 8", "outside the allowed folders")),
+                new Damage("qcow2 backing file named plainly but a symbolic link out of the folder", src -> {
+                    Path secret = outsideFile(src);
+                    Files.createSymbolicLink(src.resolve("base.raw"), secret);
+                    Path top = src.resolve("top.qcow2");
+                    Tools.run("qemu-img", "create", "-q", "-f", "qcow2", "-b", "base.raw", "-F", "raw", top.toString());
+                    return top;
+                }, "top.qcow2", List.of("'base.raw'", "outside the allowed folders")),
                 new Damage("qcow2 backing file loop", src -> {
                     Path a = src.resolve("a.qcow2");
                     Path b = src.resolve("b.qcow2");
@@ -144,6 +167,12 @@ class ImageConvertBadInputTest {
             assertThat(Files.exists(Copier.journalFile(dst))).isFalse();
         }
         assertThat(Checksums.of(src)).as("the source files are unchanged").isEqualTo(before);
+    }
+
+    /** A 1 MiB file beside {@code src}, not in it: what a symbolic link inside must not reach. */
+    static Path outsideFile(Path src) throws IOException {
+        Path outside = Files.createDirectories(src.getParent().resolve("outside"));
+        return Files.write(outside.resolve("secret.bin"), new byte[MIB]);
     }
 
     /** 4 MiB, data in the first 2 MiB (grains 0-31) and at 3 MiB. */

@@ -1,6 +1,13 @@
 package org.jv2v.cli;
 
+import org.jv2v.image.BlockDevice;
+import org.jv2v.image.Extent;
+import org.jv2v.image.Images;
+import org.jv2v.image.OpenContext;
+import org.jv2v.image.OpenedImage;
+import org.jv2v.image.PathGuard;
 import org.jv2v.testing.Checksums;
+import org.jv2v.testing.OpenFiles;
 import org.jv2v.testing.QemuImg;
 import org.jv2v.testing.Run;
 import org.jv2v.testing.Tools;
@@ -107,11 +114,18 @@ class ImageConvertVariantsTest {
         Path image = v.maker().make(src, base);
         Files.delete(base);
         Map<String, String> before = sparseChecksums(src);
+        assertOpenedReadOnly(image, src);
+        assertInfoLikeQemuImg(image, v.format());
 
         for (String out : List.of("raw", "qcow2")) {
             Path dst = dir.resolve("out." + out);
-            Out o = run("image", "convert", "--verify", "-O", out, image.toString(), dst.toString());
+            OpenFiles.Watch watch = OpenFiles.watch(src);
+            Out o;
+            try (watch) {
+                o = run("image", "convert", "--verify", "-O", out, image.toString(), dst.toString());
+            }
             assertThat(o.code()).as(v + " -> " + out + ": " + o.stderr()).isZero();
+            watch.assertSawOnlyReadOnly();
             Run.Result cmp = Run.run(List.of("qemu-img", "compare", "-f", v.format(), "-F", out, image.toString(),
                     dst.toString()));
             assertThat(cmp.exitCode()).as(v + " -> " + out + ": qemu-img compare: " + cmp.all()).isZero();
@@ -124,6 +138,29 @@ class ImageConvertVariantsTest {
             assertThat(virtualSize(dst, out)).as("virtual size").isEqualTo(virtualSize(image, v.format()));
         }
         assertThat(sparseChecksums(src)).as("the source files are unchanged").isEqualTo(before);
+    }
+
+    /**
+     * The source is opened read-only at the operating-system level: with the image open through
+     * {@link Images#open} and a piece of every extent read (so lazily opened extent files are open
+     * too), every descriptor on a file under {@code src} is O_RDONLY, and there is at least one per
+     * layer of the chain (the check saw the files it is about).
+     */
+    static void assertOpenedReadOnly(Path image, Path src) throws Exception {
+        try (OpenedImage img = Images.open(image, OpenContext.of(PathGuard.folderOf(image)))) {
+            BlockDevice d = img.device();
+            ByteBuffer b = ByteBuffer.allocate(65536);
+            for (long pos = 0; pos < d.size(); ) {
+                List<Extent> st = d.blockStatus(pos, d.size() - pos);
+                for (Extent e : st) {
+                    d.read(b.clear().limit((int) Math.min(b.capacity(), e.length())), e.offset());
+                }
+                pos = st.getLast().end();
+            }
+            assertThat(OpenFiles.assertReadOnly(src)).as("source files open").hasSizeGreaterThanOrEqualTo(
+                    img.chain().size());
+        }
+        assertThat(OpenFiles.under(src)).as("all closed again").isEmpty();
     }
 
     /**
@@ -177,6 +214,31 @@ class ImageConvertVariantsTest {
             }
         }
         return out;
+    }
+
+    /**
+     * image info agrees with qemu-img info --backing-chain on every layer: format (qemu's vpc is
+     * jv2v's vhd), virtual size, and the backing file each layer names.
+     */
+    private static void assertInfoLikeQemuImg(Path image, String format) throws Exception {
+        var json = tools.jackson.databind.json.JsonMapper.builder().build();
+        var qemu = json.readTree(Tools.run("qemu-img", "info", "--backing-chain", "--output=json", "-f", format,
+                image.toString()).stdout());
+        ImageCommandTest.Out info = jv2v("image", "info", "--output=json", image.toString());
+        assertThat(info.code()).as(info.stderr()).isZero();
+        var ours = json.readTree(info.stdout());
+        List<tools.jackson.databind.JsonNode> layers = new ArrayList<>(List.of(ours));
+        ours.get("backing-chain").forEach(layers::add);
+        assertThat(layers).as("layers").hasSize(qemu.size());
+        for (int i = 0; i < layers.size(); i++) {
+            var l = layers.get(i);
+            var q = qemu.get(i);
+            assertThat(l.get("format").asString()).as("layer %d format", i)
+                    .isEqualTo(q.get("format").asString().replace("vpc", "vhd"));
+            assertThat(l.get("virtual-size").asLong()).as("layer %d size", i).isEqualTo(q.get("virtual-size").asLong());
+            assertThat(Path.of(l.get("filename").asString()).toRealPath()).as("layer %d file", i)
+                    .isEqualTo(Path.of(q.get("filename").asString()).toRealPath());
+        }
     }
 
     /** qemu-img info -f FMT: a fixed VHD's footer is at its end, where qemu-img's probe does not look. */

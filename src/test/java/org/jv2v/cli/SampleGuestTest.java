@@ -71,10 +71,16 @@ class SampleGuestTest {
         args.set(os, out.toString());
         args.set(args.indexOf("samples/tiny/tiny.vmx"), SAMPLE.resolve("tiny.vmx").toString());
         var before = Checksums.of(SAMPLE);
-        Jv2vRun.Result r = Jv2vRun.run(args.toArray(String[]::new));
+        // the whole conversion (inspection, edits into the overlay, copy) holds the sample read-only
+        org.jv2v.testing.OpenFiles.Watch watch = org.jv2v.testing.OpenFiles.watch(SAMPLE);
+        Jv2vRun.Result r;
+        try (watch) {
+            r = Jv2vRun.run(args.toArray(String[]::new));
+        }
         assertThat(Checksums.of(SAMPLE)).as("sample untouched").isEqualTo(before);
         if (DiskTransfer.installed().available()) {
             assertThat(r.exitCode()).as(r.all()).isZero();
+            watch.assertSawOnlyReadOnly();
             assertThat(out.resolve("tiny.xml")).exists();
             assertThat(out.resolve("tiny-sda")).exists();
         } else {

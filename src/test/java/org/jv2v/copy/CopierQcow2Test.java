@@ -78,6 +78,51 @@ class CopierQcow2Test {
         }
     }
 
+    /** --verify reopens the qcow2 copy with the qcow2 reader: a bit flipped in one data write is caught. */
+    @Test
+    void verifyCatchesACorruptedQcow2Copy() throws Exception {
+        Tools.require("qemu-img", "qemu-io");
+        Path src = source();
+        Path dst = dir.resolve("bad.qcow2");
+        CopyOptions opts = CopyOptions.defaults().withChunkSize((int) MIB);
+        try (OpenedImage in = open(src)) {
+            assertThatThrownBy(() -> Copier.copy(in.device(), new CopierTest.CorruptingWriter(3, qcow2), dst,
+                    opts.withVerify(true), ProgressListener.NONE))
+                    .hasMessageContaining("verification failed").hasMessageContaining(dst.toString());
+        }
+        assertThat(Files.exists(dst)).isFalse();
+        assertThat(Files.exists(Copier.partFile(dst))).isFalse();
+        assertThat(Files.exists(Copier.journalFile(dst))).isFalse();
+        // without --verify the same corruption goes through: a valid qcow2 with the wrong bytes
+        try (OpenedImage in = open(src)) {
+            Copier.copy(in.device(), new CopierTest.CorruptingWriter(3, qcow2), dst, opts, ProgressListener.NONE);
+        }
+        Tools.run("qemu-img", "check", "-q", dst.toString());
+        assertThat(QemuImg.compare(src, dst).exitCode()).isNotZero();
+    }
+
+    /** A raw copy interrupted, then the same DST asked as qcow2: not resumed (the journal is the raw copy's), started over. */
+    @Test
+    void anInterruptedRawCopyIsNotResumedAsQcow2() throws Exception {
+        Tools.require("qemu-img", "qemu-io");
+        Path src = source();
+        Path dst = dir.resolve("changed.img");
+        CopyOptions opts = CopyOptions.defaults().withChunkSize((int) MIB).withWorkers(1)
+                .withCheckpointInterval(Duration.ofMillis(20)).withSourceId("q");
+        try (OpenedImage in = open(src)) {
+            assertThatThrownBy(() -> Copier.copy(new CopierTest.FaultySource(in.device(), 6, 60), new RawFormat(), dst,
+                    opts, ProgressListener.NONE)).hasMessageContaining("injected");
+        }
+        assertThat(CopierTest.journaledChunks(Files.readString(Copier.journalFile(dst)))).isPositive();
+        CopyResult r;
+        try (OpenedImage in = open(src)) {
+            r = Copier.copy(in.device(), qcow2, dst, opts.withVerify(true), ProgressListener.NONE);
+        }
+        assertThat(r.resumedBytes()).isZero();
+        assertThat(QemuImg.info(dst).get("format").asString()).isEqualTo("qcow2");
+        assertGood(src, dst);
+    }
+
     @Test
     void anInterruptedQcow2CopyResumes() throws Exception {
         Tools.require("qemu-img", "qemu-io");

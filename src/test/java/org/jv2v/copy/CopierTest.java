@@ -317,24 +317,32 @@ class CopierTest {
     /** The real raw writer, except that its {@code n}-th write has one byte flipped: a bad disk or a bug. */
     static final class CorruptingWriter implements ImageWriter {
         private final int n;
+        private final ImageWriter delegate;
 
+        /** A raw writer that flips one bit of its {@code n}th write. */
         CorruptingWriter(int n) {
+            this(n, new RawFormat());
+        }
+
+        /** {@code delegate}, flipping one bit of the data of its {@code n}th write. */
+        CorruptingWriter(int n, ImageWriter delegate) {
             this.n = n;
+            this.delegate = delegate;
         }
 
         @Override
         public String name() {
-            return "raw";
+            return delegate.name();
         }
 
         @Override
         public BlockDevice create(Path file, CreateOptions options) throws IOException {
-            return wrap(new RawFormat().create(file, options));
+            return wrap(delegate.create(file, options));
         }
 
         @Override
         public BlockDevice reopen(Path file, CreateOptions options) throws IOException {
-            return wrap(new RawFormat().reopen(file, options));
+            return wrap(delegate.reopen(file, options));
         }
 
         private BlockDevice wrap(BlockDevice dev) {

@@ -56,6 +56,68 @@ class EngineDiskTransferTest {
         }
     }
 
+    /**
+     * A guest disk that is a snapshot chain (base <- mid <- top, hosted sparse, made by qemu-img and
+     * qemu-io as Workstation makes them): -o local copies the merged view through the engine into one
+     * image, raw and qcow2, that qemu-img compare finds identical to the chain qemu reads.
+     */
+    @ParameterizedTest(name = "-of {0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"raw", "qcow2"})
+    void aSnapshotChainIsCopiedAsOneMergedDisk(String format) throws Exception {
+        Tools.require("qemu-img", "qemu-io");
+        Path src = Files.createDirectories(dir.resolve("src"));
+        Path base = src.resolve("disk.vmdk");
+        QemuImg.create(base, "vmdk", 16 * MIB, "subformat=monolithicSparse");
+        QemuImg.io(base, "vmdk", List.of("write -P 0x11 0 2M", "write -P 0x12 10M 1M"));
+        Path mid = src.resolve("disk-000001.vmdk");
+        Tools.run("qemu-img", "create", "-q", "-f", "vmdk", "-b", "disk.vmdk", "-F", "vmdk", mid.toString());
+        QemuImg.io(mid, "vmdk", List.of("write -P 0x21 1M 64k", "write -z 10M 512k"));
+        Path top = src.resolve("disk-000002.vmdk");
+        Tools.run("qemu-img", "create", "-q", "-f", "vmdk", "-b", "disk-000001.vmdk", "-F", "vmdk", top.toString());
+        QemuImg.io(top, "vmdk", List.of("write -P 0x31 1M 4k", "write -P 0x32 15M 1M"));
+        var before = Checksums.of(src);
+        Path out = Files.createDirectories(dir.resolve("out"));
+        org.jv2v.testing.OpenFiles.Watch watch = org.jv2v.testing.OpenFiles.watch(src);
+        Jv2vRun.Result r;
+        try (watch) {
+            r = Jv2vRun.run("-i", "disk", top.toString(), "-o", "local", "-os", out.toString(), "-of", format);
+        }
+        assertThat(r.exitCode()).as(r.all()).isZero();
+        watch.assertSawOnlyReadOnly();
+        assertThat(Checksums.of(src)).isEqualTo(before);
+        Path copy;
+        try (var files = Files.list(out)) {
+            copy = files.filter(p -> p.getFileName().toString().endsWith("-sda")).findFirst().orElseThrow();
+        }
+        Run.Result cmp = Run.run(List.of("qemu-img", "compare", "-f", "vmdk", "-F", format, top.toString(),
+                copy.toString()));
+        assertThat(cmp.exitCode()).as(cmp.all()).isZero();
+        assertThat(QemuImg.info(copy).get("format").asString()).isEqualTo(format);
+        assertThat(QemuImg.info(copy).has("backing-filename")).as("one image, no chain").isFalse();
+        if (format.equals("qcow2")) {
+            Tools.run("qemu-img", "check", "-q", copy.toString());
+        }
+    }
+
+    /**
+     * Converting a disk again into its own folder under its own name (jv2v's own output, guest-sda,
+     * converted with -on guest -os the same folder) must not replace the source with the copy.
+     */
+    @Test
+    void aTargetThatIsTheSourceFileIsRefusedAndTheSourceKept() throws Exception {
+        Tools.require("qemu-img", "qemu-io");
+        Path out = Files.createDirectories(dir.resolve("out"));
+        Path disk = out.resolve("guest-sda");
+        QemuImg.create(disk, "raw", 4 * MIB);
+        QemuImg.io(disk, "raw", List.of("write -P 0x44 0 1M"));
+        var before = Checksums.of(out);
+        Jv2vRun.Result r = Jv2vRun.run("-i", "disk", disk.toString(), "-on", "guest", "-o", "local", "-os",
+                out.toString(), "-of", "qcow2");
+        assertThat(r.exitCode()).as(r.all()).isNotZero();
+        assertThat(r.stderr()).contains(disk + ": is the source file " + disk).doesNotContain("\tat ");
+        assertThat(Checksums.of(out)).as("the source is still the raw disk it was").isEqualTo(before);
+    }
+
     @Test
     void anOvaDiskIsReadInPlaceFromTheTar() throws Exception {
         Tools.require("qemu-img", "qemu-io", "tar");

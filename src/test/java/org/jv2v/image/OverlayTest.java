@@ -150,6 +150,44 @@ class OverlayTest {
         }
     }
 
+    /**
+     * Exact block status after writes: every cluster nothing was written to reports exactly what
+     * the base reports for it (data, and the base's holes, are not blurred into the overlay's
+     * clusters), zeroed whole clusters are ZERO (also when the zeros came through write), and a
+     * byte written into a hole makes that cluster, and only it, DATA.
+     */
+    @Test
+    void blockStatusIsTheBasesWhereNothingWasWrittenAndExactWhereItWas() throws Exception {
+        Tools.require("qemu-img", "qemu-io");
+        Path img = base();
+        long cl = Overlay.CLUSTER_SIZE;
+        try (OpenedImage opened = open(img); Overlay ov = Overlay.create(opened.device(), dir)) {
+            BlockDevice base = opened.device();
+            ov.writeZeroes(cl, 2 * cl);                              // clusters 1-2: over the base's data
+            ov.write(ByteBuffer.wrap(new byte[] {7}), 2L * MIB + 5);  // cluster 32: in a hole of the base
+            ov.write(ByteBuffer.allocate((int) cl), 3L * MIB);        // cluster 48: zeros over data, through write
+            List<Long> touched = List.of(1L, 2L, 32L, 48L);
+            assertThat(ov.blockStatus(cl, 2 * cl)).containsExactly(new Extent(cl, 2 * cl, ExtentType.ZERO));
+            assertThat(ov.blockStatus(32 * cl, cl)).containsExactly(new Extent(32 * cl, cl, ExtentType.DATA));
+            assertThat(ov.blockStatus(48 * cl, cl)).containsExactly(new Extent(48 * cl, cl, ExtentType.ZERO));
+            assertThat(base.blockStatus(32 * cl, cl)).as("the base has a hole there")
+                    .noneMatch(e -> e.type() == ExtentType.DATA);
+            int compared = 0;
+            for (long c = 0; c * cl < SIZE; c++) {
+                long len = Math.min(cl, SIZE - c * cl);
+                if (!touched.contains(c)) {
+                    assertThat(ov.blockStatus(c * cl, len)).as("cluster %d", c)
+                            .isEqualTo(base.blockStatus(c * cl, len));
+                    compared++;
+                }
+            }
+            assertThat(compared).isEqualTo((int) ((SIZE + cl - 1) / cl) - touched.size());
+            // and in one call across many clusters: the runs after the last written cluster are the base's
+            assertThat(ov.blockStatus(49 * cl, SIZE - 49 * cl)).isEqualTo(base.blockStatus(49 * cl, SIZE - 49 * cl));
+            assertThat(ov.blockStatus(3 * cl, 29 * cl)).isEqualTo(base.blockStatus(3 * cl, 29 * cl));
+        }
+    }
+
     @Test
     void partialClusterWritesKeepTheBaseBytesAroundThem() throws Exception {
         Tools.require("qemu-img", "qemu-io");

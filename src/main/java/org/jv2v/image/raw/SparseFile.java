@@ -64,6 +64,11 @@ public final class SparseFile implements Closeable {
         this.punchWorks = fd >= 0;
     }
 
+    /** Links the native calls now, on the calling thread, rather than on first use. */
+    public static void linkAhead() {
+        nativeAvailable();
+    }
+
     /** True when the native calls are available on this platform. */
     public static boolean nativeAvailable() {
         return NATIVE != null;

@@ -6,6 +6,7 @@ import org.jv2v.image.OpenedImage;
 import org.jv2v.testing.Checksums;
 import org.jv2v.testing.DeviceChecks;
 import org.jv2v.testing.FileBytes;
+import org.jv2v.testing.OpenFiles;
 import org.jv2v.testing.Tools;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -117,7 +118,22 @@ class VhdDifferencingTest {
             // The base holds 2 MiB blocks 0 and 2; the children nothing in [2.5M, 4M): in no layer.
             assertThat(image.device().blockStatus(5L << 19, 3L << 19)).singleElement()
                     .extracting(Extent::type).isEqualTo(ExtentType.UNALLOCATED);
+            assertThat(OpenFiles.assertReadOnly(src)).as("all three layers open, read-only").hasSize(3);
         }
+        // issue 3: image convert to raw and qcow2, compared by qemu-img with qemu's reading of the overlays
+        DeviceChecks.assertConvertsLike(grandchild, ov2, "qcow2", dir);
+        DeviceChecks.assertInfoShowsTheChain(grandchild, "vhd", List.of("differencing", "differencing", "dynamic"),
+                List.of(grandchild, child, base));
+        // and as a guest's disk (-i disk, as a Hyper-V export gives it): -o local copies the merged chain
+        Path out = Files.createDirectory(dir.resolve("out"));
+        org.jv2v.testing.Jv2vRun.Result r = org.jv2v.testing.Jv2vRun.run("-i", "disk", grandchild.toString(), "-o",
+                "local", "-os", out.toString(), "-of", "qcow2");
+        assertThat(r.exitCode()).as(r.all()).isZero();
+        Path copy;
+        try (var files = Files.list(out)) {
+            copy = files.filter(p -> p.getFileName().toString().endsWith("-sda")).findFirst().orElseThrow();
+        }
+        assertThat(org.jv2v.testing.QemuImg.compare(ov2, copy).exitCode()).as("pipeline copy like qemu's chain").isZero();
         assertThat(Checksums.of(src)).as("sources untouched").isEqualTo(before);
     }
 

@@ -5,6 +5,7 @@ import org.jv2v.image.ExtentType;
 import org.jv2v.image.OpenedImage;
 import org.jv2v.testing.Checksums;
 import org.jv2v.testing.DeviceChecks;
+import org.jv2v.testing.OpenFiles;
 import org.jv2v.testing.QemuImg;
 import org.jv2v.testing.Tools;
 import org.junit.jupiter.api.BeforeEach;
@@ -121,7 +122,12 @@ class VhdxDifferencingTest {
             assertThat(image.device().blockStatus(6 * M, 4096)).singleElement().extracting(Extent::type)
                     .isEqualTo(ExtentType.ZERO);
             assertThat(VhdxFormatTest.isData(extents, 6 * M + 4096, 4096)).isTrue();
+            assertThat(OpenFiles.assertReadOnly(src)).as("all three layers open, read-only").hasSize(3);
         }
+        // issue 3: image convert to raw and qcow2, compared by qemu-img with qemu's reading of the overlays
+        DeviceChecks.assertConvertsLike(grandchild, ov2, "qcow2", dir);
+        DeviceChecks.assertInfoShowsTheChain(grandchild, "vhdx", List.of("differencing", "differencing", "dynamic"),
+                List.of(grandchild, child, base));
         assertThat(Checksums.of(src)).as("sources untouched").isEqualTo(before);
     }
 

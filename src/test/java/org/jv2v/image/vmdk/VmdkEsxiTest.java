@@ -63,6 +63,8 @@ class VmdkEsxiTest {
         Files.write(model, expected);
         try (OpenedImage img = open(image)) {
             VmdkOracle.assertSameBytes(img.device(), model);
+            // every extent was read: each layer's data file is open, and only for reading
+            assertThat(org.jv2v.testing.OpenFiles.assertReadOnly(src)).hasSizeGreaterThanOrEqualTo(img.chain().size());
         }
         VmdkOracle.assertSameBytesAsQemu(image, work);
         Files.delete(model);
@@ -146,6 +148,8 @@ class VmdkEsxiTest {
             assertThat(img.subformat()).isEqualTo("vmfsSparse");
             assertThat(img.chain()).hasSize(2);
             assertThat(img.backing().orElseThrow().subformat()).isEqualTo("vmfs");
+            org.jv2v.testing.DeviceChecks.assertInfoShowsTheChain(top, "vmdk", List.of("vmfsSparse", "vmfs"),
+                    List.of(top, src.resolve("vm.vmdk")));
             assertThat(img.files()).extracting(p -> p.getFileName().toString())
                     .containsExactly("vm-000001.vmdk", "vm-000001-delta.vmdk");
         }
@@ -182,6 +186,8 @@ class VmdkEsxiTest {
         assertConverts(top);
         try (OpenedImage img = open(top)) {
             assertThat(img.chain()).extracting(OpenedImage::subformat).containsExactly("seSparse", "seSparse", "vmfs");
+            org.jv2v.testing.DeviceChecks.assertInfoShowsTheChain(top, "vmdk", List.of("seSparse", "seSparse", "vmfs"),
+                    List.of(top, src.resolve("vm-000001.vmdk"), src.resolve("vm.vmdk")));
             List<Extent> s = VmdkOracle.status(img.device());
             assertThat(s).contains(new Extent(12 * 4096, 4096, ExtentType.ZERO),
                     new Extent(100 * 4096, 2 * 4096, ExtentType.ZERO));
