@@ -33,7 +33,7 @@ public final class TargetCheck {
 
     /**
      * Fails, in one line naming both, when {@code dst}, {@link Copier#partFile} or {@link
-     * Copier#journalFile} of it is (after symbolic links) one of {@code sourceFiles}.
+     * Copier#journalFile} of it is (after symbolic links, or as a hard link) one of {@code sourceFiles}.
      */
     public static void refuseSourceFiles(List<Path> sourceFiles, Path dst) throws IOException {
         List<Path> sources = new ArrayList<>();
@@ -43,7 +43,8 @@ public final class TargetCheck {
         for (Path written : List.of(dst, Copier.partFile(dst), Copier.journalFile(dst))) {
             Path w = real(written);
             for (int i = 0; i < sources.size(); i++) {
-                if (sources.get(i).equals(w)) {
+                // the same path after links, or the same file under another name (a hard link)
+                if (sources.get(i).equals(w) || Files.exists(written) && Files.isSameFile(written, sourceFiles.get(i))) {
                     throw new Jv2vException(dst + ": " + (written.equals(dst) ? "" : "its " + written.getFileName()
                             + " ") + "is the source file " + sourceFiles.get(i)
                             + " (the copy would replace it); write the copy elsewhere");

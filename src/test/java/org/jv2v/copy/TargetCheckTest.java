@@ -36,11 +36,13 @@ class TargetCheckTest {
         Path top = src.resolve("top.qcow2");
         Tools.run("qemu-img", "create", "-q", "-f", "qcow2", "-b", "base.raw.part", "-F", "raw", top.toString());
         Path link = Files.createSymbolicLink(dir.resolve("link.qcow2"), top);
+        Path hardLink = Files.createLink(dir.resolve("hard.qcow2"), top);
         Map<String, String> before = Checksums.of(src);
         try (OpenedImage img = Images.open(top, OpenContext.of(PathGuard.folderOf(top)))) {
             List<Path> files = TargetCheck.files(img);
             assertThat(files).containsExactly(top, base);
-            for (Path dst : List.of(top, base, src.resolve("../src/top.qcow2"), link, src.resolve("base.raw"))) {
+            for (Path dst : List.of(top, base, src.resolve("../src/top.qcow2"), link, hardLink,
+                    src.resolve("base.raw"))) {
                 assertThatThrownBy(() -> TargetCheck.refuseSourceFiles(files, dst)).as(dst.toString())
                         .isInstanceOf(Jv2vException.class).hasMessageStartingWith(dst + ": ")
                         .hasMessageContaining("write the copy elsewhere").hasMessageNotContaining("\n");
