@@ -1,5 +1,6 @@
 package org.jv2v.image.raw;
 
+import org.jv2v.LruMap;
 import org.jv2v.image.Extent;
 import org.jv2v.image.ExtentType;
 
@@ -7,7 +8,6 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -35,12 +35,7 @@ public final class HostHoles implements Closeable {
     private final SparseFile sparse;
     private final long fileSize;
     /** Keyed by window start; access-ordered, so the least recently used one goes first. */
-    private final Map<Long, Window> windows = new LinkedHashMap<>(32, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<Long, Window> eldest) {
-            return size() > WINDOWS_KEPT;
-        }
-    };
+    private final Map<Long, Window> windows = new LruMap<>(WINDOWS_KEPT);
     /** Set once a window showed that the whole file from its start has no hole. */
     private volatile boolean noHoles;
     private long lookups;
