@@ -67,34 +67,12 @@ class ImageConvertBadInputTest {
                     return q;
                 }, "l1.qcow2", List.of("l1_size at offset 0x24")),
                 new Damage("vmdk extent path ../../etc/shadow", src -> {
-                    Path d = src.resolve("escape.vmdk");
-                    Files.writeString(d, """
-                            # Disk DescriptorFile
-                            version=1
-                            CID=fffffffe
-                            parentCID=ffffffff
-                            createType="monolithicFlat"
-
-                            # Extent description
-                            RW 2048 FLAT "../../etc/shadow" 0
-                            """);
-                    return d;
+                    return flatDescriptor(src.resolve("escape.vmdk"), "../../etc/shadow");
                 }, "escape.vmdk", List.of("../../etc/shadow", "line 8", "outside")),
                 new Damage("vmdk extent named plainly but a symbolic link out of the folder", src -> {
                     Path secret = outsideFile(src);
                     Files.createSymbolicLink(src.resolve("disk-flat.vmdk"), secret);
-                    Path d = src.resolve("link.vmdk");
-                    Files.writeString(d, """
-                            # Disk DescriptorFile
-                            version=1
-                            CID=fffffffe
-                            parentCID=ffffffff
-                            createType="monolithicFlat"
-
-                            # Extent description
-                            RW 2048 FLAT "disk-flat.vmdk" 0
-                            """);
-                    return d;
+                    return flatDescriptor(src.resolve("link.vmdk"), "disk-flat.vmdk");
                 }, "link.vmdk", List.of("'disk-flat.vmdk'", "line 8", "outside the allowed folders")),
                 new Damage("qcow2 backing file named plainly but a symbolic link out of the folder", src -> {
                     Path secret = outsideFile(src);
@@ -167,6 +145,21 @@ class ImageConvertBadInputTest {
             assertThat(Files.exists(Copier.journalFile(dst))).isFalse();
         }
         assertThat(Checksums.of(src)).as("the source files are unchanged").isEqualTo(before);
+    }
+
+    /** A monolithicFlat descriptor whose one extent (line 8) is {@code extent}. */
+    private static Path flatDescriptor(Path descriptor, String extent) throws IOException {
+        Files.writeString(descriptor, """
+                # Disk DescriptorFile
+                version=1
+                CID=fffffffe
+                parentCID=ffffffff
+                createType="monolithicFlat"
+
+                # Extent description
+                RW 2048 FLAT "%s" 0
+                """.formatted(extent));
+        return descriptor;
     }
 
     /** A 1 MiB file beside {@code src}, not in it: what a symbolic link inside must not reach. */
