@@ -24,6 +24,7 @@ import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.jv2v.testing.Jv2vRun.javaCommand;
 
 class ImageCommandTest {
     private static final int MIB = 1 << 20;
@@ -382,12 +383,4 @@ class ImageCommandTest {
         return n;
     }
 
-    /** The jv2v command line as bin/jv2v runs it, with this test run's class path. */
-    static List<String> javaCommand(List<String> args) {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=ALL-UNNAMED", "-Xmx256m", "-cp", System.getProperty("java.class.path"),
-                "org.jv2v.cli.Main"));
-        cmd.addAll(args);
-        return cmd;
-    }
 }

@@ -23,7 +23,7 @@ import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.jv2v.cli.ImageCommandTest.javaCommand;
+import static org.jv2v.testing.Jv2vRun.javaCommand;
 
 /**
  * Issue 3: "an interrupted copy (process killed mid-way) resumes and produces an identical result",

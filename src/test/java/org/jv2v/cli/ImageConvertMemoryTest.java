@@ -14,7 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.jv2v.cli.ImageCommandTest.javaCommand;
+import static org.jv2v.testing.Jv2vRun.javaCommand;
 
 /**
  * Issue 3: the copier works "with bounded memory ... whatever the disk size". bin/jv2v runs with

@@ -16,7 +16,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.jv2v.cli.ImageCommandTest.javaCommand;
+import static org.jv2v.testing.Jv2vRun.javaCommand;
 
 /**
  * Issue 3: "a progress bar on a terminal and machine-readable progress otherwise". ImageCommandTest

@@ -1,6 +1,7 @@
 package org.jv2v.convert.linux;
 
 import org.jv2v.testing.Checksums;
+import org.jv2v.testing.Jv2vRun;
 import org.jv2v.testing.Run;
 import org.jv2v.testing.Tools;
 import org.junit.jupiter.api.Test;
@@ -8,7 +9,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -37,9 +37,7 @@ class ConversionRepeatabilityTest {
 
     private Path convert(Path vmx, String out, Map<String, String> env, String name) throws Exception {
         Path o = Files.createDirectories(dir.resolve(out));
-        String java = ProcessHandle.current().info().command().orElseThrow();
-        List<String> cmd = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
-                "org.jv2v.cli.Main", "-i", "vmx", vmx.toString(), "-o", "local", "-os", o.toString()));
+        List<String> cmd = Jv2vRun.javaCommand(List.of("-i", "vmx", vmx.toString(), "-o", "local", "-os", o.toString()));
         Run.Result r = Run.run(cmd, null, env, 600);
         assertThat(r.exitCode()).as(String.join(" ", cmd) + "\n" + r.all()).isZero();
         return o.resolve(name + "-sda");
@@ -109,9 +107,8 @@ class ConversionRepeatabilityTest {
         assertThat(ca.cat(link)).isEqualTo(cb.cat(link));
         assertThat(ca.cat("/etc/X11/xorg.conf")).isEqualTo(cb.cat("/etc/X11/xorg.conf"));
 
-        Run.Result bad = Run.run(List.of(ProcessHandle.current().info().command().orElseThrow(), "-cp",
-                System.getProperty("java.class.path"), "org.jv2v.cli.Main", "-i", "vmx", vmx.toString(), "-o", "local",
-                "-os", Files.createDirectories(dir.resolve("d")).toString()), null, Map.of("SOURCE_DATE_EPOCH", "soon"),
+        Run.Result bad = Run.run(Jv2vRun.javaCommand(List.of("-i", "vmx", vmx.toString(), "-o", "local",
+                "-os", Files.createDirectories(dir.resolve("d")).toString())), null, Map.of("SOURCE_DATE_EPOCH", "soon"),
                 300);
         assertThat(bad.exitCode()).as(bad.all()).isNotZero();
         assertThat(bad.stderr()).startsWith("jv2v: error: ").contains("SOURCE_DATE_EPOCH='soon' is not a number of "
