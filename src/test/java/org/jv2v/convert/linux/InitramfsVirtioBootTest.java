@@ -9,7 +9,6 @@ import org.jv2v.testing.QemuBoot.Outcome;
 import org.jv2v.testing.TestGuest;
 import org.jv2v.testing.TestGuests;
 import org.jv2v.testing.Tools;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -90,16 +89,13 @@ class InitramfsVirtioBootTest {
     }
 
     /**
-     * Opt-in ({@code -Djv2v.boot.namingSchemeV238=true}; one more TCG boot): the same converted
-     * guest booted with {@code net.naming-scheme=v238} on its kernel line, which gives systemd 252
+     * The same converted guest booted with {@code net.naming-scheme=v238} on its kernel line, which gives systemd 252
      * the rule of systemd before 240 (no NAMING_ALLOW_RERENAMES: a NIC userspace has named is never
      * renamed again), as on Ubuntu 18.04 or Debian 9. Without the .link file in the initramfs such a
      * guest stays on enp2s0 with no address; with it the NIC is ens192 from the initramfs on.
      */
     @Test
     void withSystemdBefore240RenameRulesTheNicIsStillEns192() throws Exception {
-        Assumptions.assumeTrue(Boolean.getBoolean("jv2v.boot.namingSchemeV238"),
-                "one more TCG boot: run with -Djv2v.boot.namingSchemeV238=true");
         Tools.require("qemu-img", "qemu-system-x86_64", "debugfs", "e2fsck");
         ConverterPresent.require();
         TestGuests.Built built = TestGuests.variant(VARIANT, TestGuest.DEBIAN12_BIOS);
