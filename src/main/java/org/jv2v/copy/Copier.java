@@ -586,7 +586,7 @@ public final class Copier {
         int n = piece.limit();
         while (i < n) {
             int next = (int) Math.min(n, i + (Zeros.BLOCK - (at + i) % Zeros.BLOCK));
-            boolean zero = Zeros.isZero(piece.slice(i, next - i));
+            boolean zero = Zeros.isZero(piece, i, next);
             if (zero) {
                 zeroBytes.add(next - i);
                 if (run >= 0) {

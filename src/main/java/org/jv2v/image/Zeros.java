@@ -12,14 +12,22 @@ public final class Zeros {
 
     /** True when every remaining byte of {@code b} is zero. Does not move {@code b}'s position. */
     public static boolean isZero(ByteBuffer b) {
-        int len = b.remaining();
-        int done = 0;
-        while (done < len) {
-            int n = Math.min(len - done, ZEROS.capacity());
-            if (b.slice(b.position() + done, n).mismatch(ZEROS.slice(0, n)) >= 0) {
+        return isZero(b, b.position(), b.limit());
+    }
+
+    /** True when bytes {@code [from, to)} of {@code b} are all zero. Does not move {@code b}'s position. */
+    public static boolean isZero(ByteBuffer b, int from, int to) {
+        // Data nearly always differs from zero in its first bytes: answered without building the
+        // slices of a full compare (a copy asks this of every 4 KiB block it reads).
+        if (to - from >= Long.BYTES && b.getLong(from) != 0) {
+            return false;
+        }
+        for (int at = from; at < to; ) {
+            int n = Math.min(to - at, ZEROS.capacity());
+            if (b.slice(at, n).mismatch(ZEROS.slice(0, n)) >= 0) {
                 return false;
             }
-            done += n;
+            at += n;
         }
         return true;
     }

@@ -97,7 +97,7 @@ final class RawDevice implements BlockDevice {
         while (i < limit) {
             long pos = offset + (i - base);
             int next = (int) Math.min(limit, i + (ZERO_BLOCK - pos % ZERO_BLOCK));
-            boolean zero = next - i == ZERO_BLOCK && Zeros.isZero(buf.slice(i, ZERO_BLOCK));
+            boolean zero = next - i == ZERO_BLOCK && Zeros.isZero(buf, i, i + ZERO_BLOCK);
             if (i > runStart && zero != runZero) {
                 emit(buf, runStart, i, offset + (runStart - base), runZero);
                 runStart = i;
