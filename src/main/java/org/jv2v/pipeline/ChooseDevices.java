@@ -25,8 +25,8 @@ final class ChooseDevices {
         return t;
     }
 
-    /** The firmware inspection found, with the facts behind it. */
-    private static TargetPlanner.DiskFirmware firmware(InspectGuest.Inspected in) {
+    /** The firmware inspection found, with the facts behind it (the conversion goes by it too). */
+    static TargetPlanner.DiskFirmware firmware(InspectGuest.Inspected in) {
         FirmwareInfo f = in.inspection().firmware();
         String evidence = f.evidence().isEmpty() ? "no EFI system partition" : String.join("; ", f.evidence());
         return new TargetPlanner.DiskFirmware(f.kind() == FirmwareInfo.Kind.UEFI ? Firmware.UEFI : Firmware.BIOS,

@@ -10,7 +10,6 @@ import org.jv2v.convert.linux.LinuxConverter;
 import org.jv2v.convert.linux.NothingToConvertException;
 import org.jv2v.convert.linux.PlanApplier;
 import org.jv2v.convert.linux.PlanPrinter;
-import org.jv2v.inspect.FirmwareInfo;
 import org.jv2v.inspect.GuestInfo;
 import org.jv2v.model.Firmware;
 import org.jv2v.model.SourceNic;
@@ -134,7 +133,7 @@ final class ConvertGuest {
         if (vm.firmware() != Firmware.UNKNOWN) {
             return vm.firmware();
         }
-        return in.inspection().firmware().kind() == FirmwareInfo.Kind.UEFI ? Firmware.UEFI : Firmware.BIOS;
+        return ChooseDevices.firmware(in).firmware();
     }
 
     private static String fingerprint(ConversionPlan plan) {

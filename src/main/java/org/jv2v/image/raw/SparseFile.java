@@ -26,8 +26,8 @@ import java.util.Locale;
  * find a sparse file's data, {@code fallocate} to punch holes or reserve space, and {@code stat}'s
  * block count for the bytes a file really occupies. Called through the FFM API on Linux (x86_64,
  * aarch64), all through libc's {@code syscall()}: linking a native call costs a short copy several
- * milliseconds of start-up, and one link serves them all. Elsewhere, or when a call is refused, the answers degrade safely: everything is data,
- * nothing is punched, the allocation is the file's length.
+ * milliseconds of start-up, and one link serves them all. Elsewhere, or when a call is refused, the
+ * answers degrade safely: everything is data, nothing is punched, the allocation is the file's length.
  *
  * <p>Each instance holds its own file descriptor, opened read-only unless asked otherwise. The
  * calls are positional (no shared file offset is relied on), so one instance is safe for threads.
